@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The run digest: a 128-bit fingerprint of a run's dispatch sequence, so two
+ * runs can be compared by one string. Each row is reduced to its canonical
+ * bytes (req_id, attempt, provider name, t_dispatch, t_done, outcome) and
+ * hashed with XXH3-128; the digest is the sum of the row hashes modulo
+ * 2^128. The sum makes it independent of the order rows are finished in,
+ * and since (req_id, attempt) is unique it stands for the sequence sorted by
+ * (req_id, attempt). The struct is public so it can live on the stack.
+ */
+#ifndef RS_SIM_DIGEST_H
+#define RS_SIM_DIGEST_H
+
+#include <stdint.h>
+
+#include "sim/engine.h"
+
+typedef struct digest {
+    uint64_t lo, hi;
+} digest;
+
+void digest_init(digest *d);
+/* Adds one row; provider is the provider's name, or NULL when none. */
+void digest_add(digest *d, const sim_row *row, const char *provider);
+/* Writes 32 lower-case hex digits and a NUL. */
+void digest_hex(const digest *d, char out[33]);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The workload reader: a streaming RFC 4180 CSV reader (libcsv underneath)
+ * that turns each data row into a sim_request, checking every field (SPEC §3).
+ * It holds one row at a time, never the file. It hashes the bytes it reads
+ * (SHA-256) so that a run can record what it was fed, and numbers the client
+ * keys it meets (0, 1, ...) so that the engine deals in integers.
+ */
+#ifndef RS_SIM_IO_WORKLOAD_H
+#define RS_SIM_IO_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/engine.h"
+
+typedef struct wl wl;
+
+/* Opens path ("-" for standard input) and reads its header row. Pinned
+ * provider names are looked up in providers[0..nproviders) (the index is
+ * the sim_request's provider). Returns 0, 2 on a bad header, or 2 when the
+ * file cannot be opened (a missing input is bad input), with a message
+ * "path:line: column: what is wrong" or "path: reason". */
+int wl_open(wl **out, const char *path, const char *const *providers,
+            int nproviders, char *err, size_t errlen);
+
+/* Reads the next request into *out. Returns 1, 0 at the end of the file, 2
+ * on a bad row ("path:line: column: what is wrong"), 3 on a read error. */
+int wl_next(wl *w, sim_request *out, char *err, size_t errlen);
+
+/* The client key numbered id, or NULL. Valid until wl_close. */
+const char *wl_client_name(const wl *w, uint32_t id);
+
+/* Number of client keys met so far. */
+uint32_t wl_clients(const wl *w);
+
+/* The SHA-256 of the bytes read so far, as 64 lower-case hex digits. After
+ * wl_next returned 0 it is the file's hash. */
+void wl_sha256(const wl *w, char hex[65]);
+
+void wl_close(wl *w);
+
+#endif

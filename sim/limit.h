@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The engine's view of a rate limit. The engine never includes an algorithm:
+ * it holds a pointer to a `struct algo` (a small vtable) and an opaque block
+ * of `state_size` bytes per limit instance, and asks two questions of it:
+ * when is the earliest instant >= now at which a request of cost c would be
+ * admitted (next_ok), and admit it (admit). Concurrency-like limits also get
+ * their permits back on completion (release).
+ *
+ * Exactness contract (SPEC §2): an algorithm keeps its state exactly, in
+ * integers (scaled by N for a rate N/W where it must). next_ok returns the
+ * exact earliest instant rounded *up* to a whole nanosecond. admit(now) is
+ * only called when next_ok(now) == now; if the exact earliest instant e was
+ * fractional and lies in (now - 1ns, now], the algorithm records the
+ * admission at e, not at now, so that rounding never feeds back into the
+ * state; otherwise it records it at now.
+ *
+ * Monotonicity: without an admit or a release in between, a limit that
+ * admits at t admits at every t' > t. The engine relies on this to compute
+ * the earliest instant at which several stacked limits all admit.
+ */
+#ifndef RS_SIM_LIMIT_H
+#define RS_SIM_LIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/time.h"
+
+/* The parameters a limit may be built from. Zero means "not given". */
+typedef struct algo_params {
+    int64_t count;       /* N of a rate N/W */
+    int64_t window;      /* W of a rate N/W, in ns */
+    int64_t burst;       /* bucket depth; 0 = not given */
+    int64_t concurrency; /* max in flight; 0 = not given */
+} algo_params;
+
+/* Which parameters an algorithm takes (a bit set in algo.takes). A key the
+ * algorithm does not take is a scenario error. */
+enum {
+    ALGO_TAKES_RATE = 1,
+    ALGO_TAKES_BURST = 2,
+    ALGO_TAKES_CONCURRENCY = 4
+};
+
+typedef struct algo {
+    const char *name;
+    unsigned takes;     /* ALGO_TAKES_* */
+    unsigned needs;     /* ALGO_TAKES_* that must be given */
+    size_t state_size;
+    /* Set up `st` (state_size zeroed bytes) from `p`. Returns 0, or 2 with a
+     * message "key: what is wrong" in err. Missing optional parameters have
+     * already been defaulted by the caller (burst = N). */
+    int (*init)(void *st, const algo_params *p, char *err, size_t errlen);
+    /* The largest cost this limit can ever admit. */
+    int64_t (*capacity)(const void *st);
+    /* Earliest instant >= now at which cost would be admitted, rounded up to
+     * a whole ns; SIM_NEVER when only a release could make room. */
+    sim_time (*next_ok)(const void *st, sim_time now, int64_t cost);
+    /* Take cost permits at now (next_ok(now, cost) == now holds). */
+    void (*admit)(void *st, sim_time now, int64_t cost);
+    /* Give cost permits back at now; NULL when permits never return. */
+    void (*release)(void *st, sim_time now, int64_t cost);
+} algo;
+
+#endif
