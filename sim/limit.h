@@ -63,4 +63,32 @@ typedef struct algo {
     void (*release)(void *st, sim_time now, int64_t cost);
 } algo;
 
+/* Helpers for algorithms that keep time scaled by N for a rate N/W (one
+ * scaled unit = 1/N ns, so the emission interval W/N ns is exactly W units).
+ * Scaled instants can exceed int64 over long runs, hence 128 bits. */
+__extension__ typedef __int128 algo_i128;
+
+/* The scaled instant e as whole ns, rounded up (never early); SIM_NEVER
+ * when it does not fit. */
+static inline sim_time
+algo_unscale_up(algo_i128 e, int64_t n)
+{
+    algo_i128 q = e / n;
+
+    if (e % n > 0)
+        q++;
+    return q >= (algo_i128)SIM_NEVER ? SIM_NEVER : (sim_time)q;
+}
+
+/* Where an admission at now whose exact earliest instant was e (scaled)
+ * is recorded: at e when rounding up brought it to now (e > now - 1 ns), so
+ * the rounding never feeds back into the state; at now otherwise. */
+static inline algo_i128
+algo_record_at(algo_i128 e, sim_time now, int64_t n)
+{
+    algo_i128 t = (algo_i128)now * n;
+
+    return e > t - n && e < t ? e : t;
+}
+
 #endif

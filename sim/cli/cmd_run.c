@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * `ratesim run`: read a scenario and a workload, simulate, record every
+ * attempt in SQLite inside one transaction, print the summary. On any
+ * failure, or on SIGINT/SIGTERM, the transaction is rolled back so the
+ * database holds nothing of the run.
+ */
+#include "sim/cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/cli/report.h"
+#include "sim/digest.h"
+#include "sim/engine.h"
+#include "sim/io/recorder.h"
+#include "sim/io/scenario.h"
+#include "sim/io/units.h"
+#include "sim/io/workload.h"
+
+#define DEFAULT_DB "results/ratesim.db"
+#define PROGRESS_EVERY 65536
+
+static const char run_usage[] =
+    "usage: ratesim run -w WORKLOAD -c SCENARIO [--algo NAME] [--seed N]\n"
+    "                   [--db FILE|none] [--label L] [--json]\n";
+
+static const char run_help[] =
+    "\nSimulate WORKLOAD (CSV, '-' for standard input) against SCENARIO (INI)\n"
+    "and print a summary: per provider the attempts sent, the achieved rate\n"
+    "and the worst window against its limit; per priority the wait from\n"
+    "ready to dispatch (p50/p95/p99/max); the outcome counts; and the run's\n"
+    "digest, a fingerprint of every dispatch.\n\n"
+    "  -w, --workload FILE  requests to simulate (SPEC section 3)\n"
+    "  -c, --scenario FILE  providers, limits and options (SPEC section 4)\n"
+    "      --algo NAME      give every provider's rate limit this algorithm,\n"
+    "                       keeping its rate N/W; a burst the new algorithm\n"
+    "                       needs and the scenario did not give is N, so\n"
+    "                       comparisons are like for like\n"
+    "      --seed N         replace the scenario's seed\n"
+    "      --db FILE|none   record into FILE (default " DEFAULT_DB ");\n"
+    "                       runs are appended; 'none' records nothing\n"
+    "      --label L        a label stored with the run\n"
+    "      --json           print the summary as one JSON object\n"
+    "  -h, --help           this help\n\n"
+    "Exit codes: 0 ok, 2 bad usage or input, 3 database failure,\n"
+    "130/143 interrupted (the run is rolled back).\n";
+
+typedef struct run_opts {
+    const char *workload, *scenario, *algo, *db, *label;
+    uint64_t seed;
+    int has_seed, json;
+} run_opts;
+
+typedef struct run_ctx {
+    const sim_config *cfg;
+    wl *w;
+    rec *r;
+    report *rep;
+    digest dg;
+} run_ctx;
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static double
+wall_ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int
+parse_opts(int argc, char **argv, run_opts *o)
+{
+    static const struct option longs[] = {
+        {"workload", required_argument, NULL, 'w'},
+        {"scenario", required_argument, NULL, 'c'},
+        {"algo", required_argument, NULL, 'a'},
+        {"seed", required_argument, NULL, 's'},
+        {"db", required_argument, NULL, 'd'},
+        {"label", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(o, 0, sizeof *o);
+    o->db = DEFAULT_DB;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":w:c:h", longs, NULL)) != -1) {
+        int64_t v;
+        switch (c) {
+        case 'w': o->workload = optarg; break;
+        case 'c': o->scenario = optarg; break;
+        case 'a': o->algo = optarg; break;
+        case 'd': o->db = optarg; break;
+        case 'l': o->label = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'h':
+            fputs(run_usage, stdout);
+            fputs(run_help, stdout);
+            return -1;
+        case 's':
+            if (units_parse_int(optarg, 0, INT64_MAX, &v)) {
+                cli_error("--seed: expected a non-negative integer, got "
+                          "\"%s\"", optarg);
+                return CLI_USAGE;
+            }
+            o->seed = (uint64_t)v;
+            o->has_seed = 1;
+            break;
+        case ':':
+            cli_error("%s: needs a value", argv[optind - 1]);
+            fputs(run_usage, stderr);
+            return CLI_USAGE;
+        default:
+            cli_error("unknown option \"%s\"", argv[optind - 1]);
+            fputs(run_usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind < argc || !o->workload || !o->scenario) {
+        if (optind < argc)
+            cli_error("unexpected argument \"%s\"", argv[optind]);
+        else
+            cli_error("run: -w WORKLOAD and -c SCENARIO are required");
+        fputs(run_usage, stderr);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int
+source(void *ctx, sim_request *out, char *err, size_t errlen)
+{
+    return wl_next(((run_ctx *)ctx)->w, out, err, errlen);
+}
+
+static int
+sink(void *ctx, const sim_row *row, char *err, size_t errlen)
+{
+    run_ctx *c = ctx;
+    const char *pname = row->provider >= 0
+                            ? c->cfg->providers[row->provider].name : NULL;
+
+    digest_add(&c->dg, row, pname);
+    if (report_row(c->rep, row) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
+    }
+    if (c->r)
+        return rec_row(c->r, row, wl_client_name(c->w, row->client), err,
+                       errlen);
+    return 0;
+}
+
+/* Progress on a terminal: a few updates a second once a run passes 1 s. */
+typedef struct progress {
+    struct timespec t0;
+    double last_ms;
+    int shown;
+} progress;
+
+static void
+show_progress(void *ctx, sim_time now, uint64_t events)
+{
+    progress *p = ctx;
+    double ms = wall_ms_since(&p->t0);
+    char b[32];
+
+    if (ms < 1000 || ms - p->last_ms < 250)
+        return;
+    p->last_ms = ms;
+    p->shown = 1;
+    fprintf(stderr, "\rratesim: virtual %ss, %llu events, %.2f M events/s   ",
+            units_format_seconds(now - now % 1000000, b, sizeof b),
+            (unsigned long long)events, (double)events / ms / 1e3);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* The text stored for a provider: its limits, "algo N/W burst=B; ...". */
+static void
+describe_provider(const sim_provider_cfg *p, char *algos, size_t na,
+                  char *params, size_t np)
+{
+    size_t ua = 0, up = 0;
+
+    algos[0] = params[0] = '\0';
+    for (int i = 0; i < p->nlimits; i++) {
+        const sim_limit_cfg *l = &p->limits[i];
+        char w[32];
+        ua += (size_t)snprintf(algos + ua, ua < na ? na - ua : 0, "%s%s",
+                               i ? "+" : "", l->algo->name);
+        up += (size_t)snprintf(params + up, up < np ? np - up : 0, "%s%s",
+                               i ? "; " : "", l->algo->name);
+        if (l->p.count)
+            up += (size_t)snprintf(params + up, up < np ? np - up : 0,
+                                   " %lld/%ss", (long long)l->p.count,
+                                   units_format_seconds(l->p.window, w,
+                                                        sizeof w));
+        if (l->p.burst)
+            up += (size_t)snprintf(params + up, up < np ? np - up : 0,
+                                   " burst=%lld", (long long)l->p.burst);
+        if (l->p.concurrency)
+            up += (size_t)snprintf(params + up, up < np ? np - up : 0, " %lld",
+                                   (long long)l->p.concurrency);
+    }
+}
+
+static int
+open_db(const run_opts *o, const sim_config *cfg, const char *scn_sha,
+        rec **out, int64_t *run_id)
+{
+    char err[512], algos[256], params[512];
+    rec_run meta = {
+        .label = o->label, .algo = o->algo, .workload = o->workload,
+        .scenario = o->scenario, .scenario_sha256 = scn_sha,
+        .version = RATESIM_VERSION, .seed = (int64_t)cfg->seed,
+    };
+
+    if (!strcmp(o->db, DEFAULT_DB) && mkdir("results", 0777) != 0 &&
+        errno != EEXIST) {
+        cli_error("results: %s", strerror(errno));
+        return CLI_IO;
+    }
+    if (rec_open(out, o->db, err, sizeof err) != 0 ||
+        rec_begin(*out, &meta, run_id, err, sizeof err) != 0)
+        goto fail;
+    for (int i = 0; i < cfg->nproviders; i++) {
+        describe_provider(&cfg->providers[i], algos, sizeof algos, params,
+                          sizeof params);
+        if (rec_provider(*out, i, cfg->providers[i].name,
+                         cfg->providers[i].order, algos, params, err,
+                         sizeof err) != 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    cli_error("%s", err);
+    return CLI_IO;
+}
+
+static int
+exit_code(int rc)
+{
+    if (rc == SIM_EINTR)
+        return stop_signal == SIGTERM ? 143 : 130;
+    return rc == SIM_EINPUT ? CLI_USAGE : CLI_IO;
+}
+
+static int
+simulate(const run_opts *o, sim_config *cfg)
+{
+    char err[1024] = "", scn_sha[65], wl_sha[65], dg[33];
+    const char *names[256];
+    run_ctx ctx = {.cfg = cfg};
+    sim *s = NULL;
+    int64_t run_id = 0;
+    int rc;
+    struct timespec t0;
+    progress prog = {0};
+    report_run rr;
+
+    for (int i = 0; i < cfg->nproviders && i < 256; i++)
+        names[i] = cfg->providers[i].name;
+    scn_sha256(o->scenario, scn_sha);
+    if ((rc = wl_open(&ctx.w, o->workload, names, cfg->nproviders, err,
+                      sizeof err)) != 0 ||
+        (rc = sim_new(&s, cfg, err, sizeof err)) != 0)
+        goto fail;
+    if (!(ctx.rep = report_new(cfg))) {
+        snprintf(err, sizeof err, "out of memory");
+        rc = SIM_EIO;
+        goto fail;
+    }
+    if (strcmp(o->db, "none") != 0 &&
+        (rc = open_db(o, cfg, scn_sha, &ctx.r, &run_id)) != 0)
+        goto out;
+    digest_init(&ctx.dg);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    prog.t0 = t0;
+    if (isatty(STDERR_FILENO))
+        sim_set_progress(s, show_progress, &prog, PROGRESS_EVERY);
+    sim_set_stop(s, &stop_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    rc = sim_run(s, source, &ctx, sink, &ctx, err, sizeof err);
+    if (prog.shown)
+        fputs("\n", stderr);
+    if (rc != 0)
+        goto fail;
+    wl_sha256(ctx.w, wl_sha);
+    digest_hex(&ctx.dg, dg);
+    rr = (report_run){
+        .run_id = run_id, .label = o->label, .algo = o->algo, .db = o->db,
+        .digest = dg, .seed = cfg->seed, .requests = sim_requests(s),
+        .events = sim_events(s), .end = sim_end_time(s),
+        .wall_ms = wall_ms_since(&t0),
+    };
+    if (ctx.r && rec_commit(ctx.r, (int64_t)rr.requests, (int64_t)rr.events,
+                            dg, wl_sha, rr.wall_ms, err, sizeof err) != 0) {
+        rc = SIM_EIO;
+        goto fail;
+    }
+    report_print(ctx.rep, s, &rr, stdout, o->json);
+    if (fflush(stdout) != 0) {
+        cli_error("stdout: %s", strerror(errno));
+        rc = CLI_IO;
+    }
+    goto out;
+fail:
+    if (rc == SIM_EINTR)
+        cli_error("interrupted; the run was rolled back");
+    else
+        cli_error("%s", err);
+    rc = exit_code(rc);
+    if (ctx.r)
+        rec_rollback(ctx.r);
+out:
+    rec_close(ctx.r);
+    report_free(ctx.rep);
+    sim_free(s);
+    wl_close(ctx.w);
+    return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    sim_config cfg;
+    char err[1024];
+    int rc = parse_opts(argc, argv, &o);
+
+    if (rc != 0)
+        return rc < 0 ? CLI_OK : rc;
+    if (scn_load(o.scenario, &cfg, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return CLI_USAGE;
+    }
+    if (o.has_seed)
+        cfg.seed = o.seed;
+    if (o.algo && scn_override_algo(&cfg, o.algo, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        scn_clear(&cfg);
+        return CLI_USAGE;
+    }
+    rc = simulate(&o, &cfg);
+    scn_clear(&cfg);
+    return rc;
+}

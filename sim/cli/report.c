@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The run summary. Per provider: attempts dispatched, achieved rate over
+ * the run's virtual span, and the worst window (the most permits taken in
+ * any window of the provider's first rate limit) against the limit. Per
+ * priority: wait from ready to dispatch, p50/p95/p99/max, from histograms
+ * whose relative error is printed with them. Then the outcome counts and
+ * the run's digest. Priorities are kept in a small array sorted high to low.
+ */
+#include "sim/cli/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/hist.h"
+#include "sim/io/units.h"
+
+typedef struct prio {
+    int32_t priority;
+    hist *wait;
+} prio;
+
+struct report {
+    const sim_config *cfg;
+    prio *pr;
+    int npr, cappr;
+    uint64_t outcomes[SIM_DROPPED + 1];
+};
+
+report *
+report_new(const sim_config *cfg)
+{
+    report *r = calloc(1, sizeof *r);
+
+    if (r)
+        r->cfg = cfg;
+    return r;
+}
+
+void
+report_free(report *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->npr; i++)
+        hist_free(r->pr[i].wait);
+    free(r->pr);
+    free(r);
+}
+
+/* The histogram for priority p, made (in sorted place) on first use. */
+static hist *
+prio_hist(report *r, int32_t p)
+{
+    int i = 0;
+
+    while (i < r->npr && r->pr[i].priority > p)
+        i++;
+    if (i < r->npr && r->pr[i].priority == p)
+        return r->pr[i].wait;
+    if (r->npr == r->cappr) {
+        int cap = r->cappr ? r->cappr * 2 : 8;
+        prio *np = realloc(r->pr, (size_t)cap * sizeof *np);
+        if (!np)
+            return NULL;
+        r->pr = np;
+        r->cappr = cap;
+    }
+    memmove(&r->pr[i + 1], &r->pr[i], (size_t)(r->npr - i) * sizeof *r->pr);
+    r->pr[i].priority = p;
+    if (!(r->pr[i].wait = hist_new()))
+        return NULL;
+    r->npr++;
+    return r->pr[i].wait;
+}
+
+int
+report_row(report *r, const sim_row *row)
+{
+    hist *h;
+
+    r->outcomes[row->outcome]++;
+    if (row->t_dispatch == SIM_NONE)
+        return 0;
+    if (!(h = prio_hist(r, row->priority)))
+        return -1;
+    hist_add(h, row->t_dispatch - row->t_ready);
+    return 0;
+}
+
+static double
+secs(sim_time ns)
+{
+    return (double)ns / 1e9;
+}
+
+/* A JSON string literal of s. */
+static void
+json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static double
+achieved_rate(const sim_provider_stats *st, sim_time end)
+{
+    return end > 0 ? (double)st->dispatched / secs(end) : 0.0;
+}
+
+static void
+print_text(const report *r, const sim *s, const report_run *run, FILE *f)
+{
+    char b1[32], b2[32], b3[32], b4[32];
+
+    if (run->run_id > 0)
+        fprintf(f, "run %lld in %s", (long long)run->run_id, run->db);
+    else
+        fputs("run not recorded", f);
+    fprintf(f, "  label %s  algo %s  seed %llu\n",
+            run->label ? run->label : "-", run->algo ? run->algo : "scenario",
+            (unsigned long long)run->seed);
+    fprintf(f, "requests %llu  events %llu  virtual %ss  wall %.1f ms\n\n",
+            (unsigned long long)run->requests,
+            (unsigned long long)run->events,
+            units_format_seconds(run->end, b1, sizeof b1), run->wall_ms);
+    fprintf(f, "%-16s %10s %10s %8s %16s\n", "provider", "dispatched",
+            "rejected", "rate/s", "worst window");
+    for (int i = 0; i < r->cfg->nproviders; i++) {
+        sim_provider_stats st;
+        sim_provider_stats_get(s, i, &st);
+        fprintf(f, "%-16s %10llu %10llu %8.3f ", r->cfg->providers[i].name,
+                (unsigned long long)st.dispatched,
+                (unsigned long long)st.rejected, achieved_rate(&st, run->end));
+        if (st.window)
+            fprintf(f, "%7lld/%lld per %ss\n", (long long)st.worst_window,
+                    (long long)st.window_limit,
+                    units_format_seconds(st.window, b1, sizeof b1));
+        else
+            fputs("               -\n", f);
+    }
+    fprintf(f, "\n%-8s %10s %12s %12s %12s %12s   (waits in s, within "
+            "%.1f%%)\n", "priority", "sent", "wait p50", "p95", "p99", "max",
+            100 * HIST_REL_ERROR);
+    for (int i = 0; i < r->npr; i++) {
+        const hist *h = r->pr[i].wait;
+        fprintf(f, "%-8d %10llu %12s %12s %12s %12s\n", r->pr[i].priority,
+                (unsigned long long)hist_count(h),
+                units_format_seconds(hist_quantile(h, 0.50), b1, sizeof b1),
+                units_format_seconds(hist_quantile(h, 0.95), b2, sizeof b2),
+                units_format_seconds(hist_quantile(h, 0.99), b3, sizeof b3),
+                units_format_seconds(hist_max(h), b4, sizeof b4));
+    }
+    fputs("\noutcomes:", f);
+    for (int o = SIM_OK; o <= SIM_DROPPED; o++)
+        fprintf(f, " %s %llu", sim_outcome_name(o),
+                (unsigned long long)r->outcomes[o]);
+    fprintf(f, "\ndigest %s\n", run->digest);
+}
+
+static void
+print_json_providers(const report *r, const sim *s, const report_run *run,
+                     FILE *f)
+{
+    fputs("\"providers\":[", f);
+    for (int i = 0; i < r->cfg->nproviders; i++) {
+        sim_provider_stats st;
+        sim_provider_stats_get(s, i, &st);
+        fprintf(f, "%s{\"name\":", i ? "," : "");
+        json_str(f, r->cfg->providers[i].name);
+        fprintf(f, ",\"order\":%d,\"dispatched\":%llu,\"rejected\":%llu,"
+                "\"cost\":%lld,\"rate_per_s\":%.6f", r->cfg->providers[i].order,
+                (unsigned long long)st.dispatched,
+                (unsigned long long)st.rejected, (long long)st.cost,
+                achieved_rate(&st, run->end));
+        if (st.window)
+            fprintf(f, ",\"worst_window\":%lld,\"window_limit\":%lld,"
+                    "\"window_s\":%.9g", (long long)st.worst_window,
+                    (long long)st.window_limit, secs(st.window));
+        fputc('}', f);
+    }
+    fputs("]", f);
+}
+
+static void
+print_json(const report *r, const sim *s, const report_run *run, FILE *f)
+{
+    fputs("{\"run_id\":", f);
+    if (run->run_id > 0)
+        fprintf(f, "%lld", (long long)run->run_id);
+    else
+        fputs("null", f);
+    fputs(",\"label\":", f);
+    json_str(f, run->label);
+    fputs(",\"algo\":", f);
+    json_str(f, run->algo ? run->algo : "scenario");
+    fprintf(f, ",\"seed\":%llu,\"requests\":%llu,\"events\":%llu,"
+            "\"virtual_s\":%.9f,\"wall_ms\":%.3f,",
+            (unsigned long long)run->seed, (unsigned long long)run->requests,
+            (unsigned long long)run->events, secs(run->end), run->wall_ms);
+    print_json_providers(r, s, run, f);
+    fprintf(f, ",\"wait_rel_error\":%.6f,\"priorities\":[", HIST_REL_ERROR);
+    for (int i = 0; i < r->npr; i++) {
+        const hist *h = r->pr[i].wait;
+        fprintf(f, "%s{\"priority\":%d,\"sent\":%llu,\"wait_mean_s\":%.9f,"
+                "\"wait_p50_s\":%.9f,\"wait_p95_s\":%.9f,\"wait_p99_s\":%.9f,"
+                "\"wait_max_s\":%.9f}", i ? "," : "", r->pr[i].priority,
+                (unsigned long long)hist_count(h), hist_mean(h) / 1e9,
+                secs(hist_quantile(h, 0.50)), secs(hist_quantile(h, 0.95)),
+                secs(hist_quantile(h, 0.99)), secs(hist_max(h)));
+    }
+    fputs("],\"outcomes\":{", f);
+    for (int o = SIM_OK; o <= SIM_DROPPED; o++)
+        fprintf(f, "%s\"%s\":%llu", o ? "," : "", sim_outcome_name(o),
+                (unsigned long long)r->outcomes[o]);
+    fprintf(f, "},\"digest\":\"%s\"}\n", run->digest);
+}
+
+void
+report_print(const report *r, const sim *s, const report_run *run, FILE *f,
+             int json)
+{
+    if (json)
+        print_json(r, s, run, f);
+    else
+        print_text(r, s, run, f);
+}

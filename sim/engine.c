@@ -1,0 +1,1032 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The engine: event loop and dispatch rule (SPEC §2).
+ *
+ * Representation. Requests live in a pool of fixed-size records recycled
+ * through a free list, so memory follows the number of requests that have
+ * arrived and are not finished, never the workload's length; a record's
+ * generation number goes up each time it is recycled, which is how events
+ * that point at a finished request are recognised as dead. The source is
+ * read one request ahead: its arrival is the only arrival event pending.
+ *
+ * Waiting requests sit in ready queues: one per provider for requests
+ * pinned to it, and one per cost for the others. Within one queue every
+ * request has the same candidates (the enabled providers it may use that
+ * could ever admit its cost), so once the head of a queue has to wait, every
+ * request behind it would wait too and could hold nothing new: the dispatch
+ * scan merges the queue heads in queue order and drops a queue for the rest
+ * of the instant as soon as its head waits. That is the dispatch rule of
+ * SPEC §2 exactly, at a cost that does not grow with the queue's length.
+ *
+ * Requests whose candidates all refuse instead of queueing (mode = reject)
+ * never wait: they are put in the `fresh` queue when they become ready and
+ * decided in the same scan, in queue order with the rest.
+ *
+ * Time. Events at one instant run in rank order (provider switches,
+ * completions, expiries, arrivals and readiness), then one dispatch scan
+ * decides, and sets the one wake-up instant at which a held provider would
+ * admit the request holding it. The loop advances to the earlier of that
+ * wake-up and the next event; nothing polls.
+ */
+#include "sim/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/heap.h"
+#include "sim/rng.h"
+#include "sim/rqueue.h"
+
+/* Event classes, in the order they run at one instant (SPEC §2). */
+enum { RANK_SWITCH, RANK_DONE, RANK_EXPIRE, RANK_ARRIVE };
+enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY };
+
+/* Where a request is in its life. */
+enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT };
+
+#define POOL_CHUNK 1024
+#define STOP_EVERY 4096
+
+typedef struct req {
+    rq_node node;               /* first: queues hold &req->node */
+    sim_request in;
+    sim_time ready;
+    uint64_t seq;               /* arrival order */
+    uint32_t gen;
+    int32_t queue;              /* index in s->queues, or -1 */
+    int32_t provider;
+    int32_t attempt;
+    int state;
+    int outcome;
+    sim_time t_dispatch, t_done;
+    struct req *next_free;
+} req;
+
+typedef struct limit {
+    const algo *a;
+    algo_params p;
+    void *st;
+} limit;
+
+/* A window counter for the summary's "worst window": dispatch instants and
+ * costs of the last W ns, in a ring. */
+typedef struct window {
+    sim_time *t;
+    int64_t *c;
+    size_t head, n, cap;
+    int64_t sum;
+} window;
+
+typedef struct provider {
+    sim_provider_cfg cfg;       /* schedule pointer not owned */
+    limit lim[SIM_MAX_LIMITS];
+    int nlim;
+    int enabled;
+    int releases;               /* some limit takes permits back */
+    int64_t capacity;           /* largest cost it can ever admit */
+    int next_switch;            /* schedule entries applied so far */
+    uint64_t fail_at;           /* rng_threshold(cfg.fail) */
+    rng lat_rng, fail_rng;
+    window win;
+    sim_provider_stats st;
+    /* dispatch scan */
+    uint64_t held_mark;
+    req *holder;
+} provider;
+
+typedef struct costq {
+    int64_t cost;
+} costq;
+
+struct sim {
+    sim_config cfg;
+    provider *prov;
+    int np;
+
+    heap *ev;
+    rq *queues;                 /* [0, np): pinned; then one per cost */
+    int64_t *qcost;             /* cost of each shared queue */
+    uint64_t *qskip;            /* scan epoch in which a queue is done */
+    int nq, capq;
+    rq fresh;
+
+    req *free_reqs;
+    void **chunks;
+    size_t nchunks;
+
+    sim_time now, wake;
+    uint64_t epoch;             /* dispatch scans so far */
+    uint64_t seq;
+    uint64_t events, requests, live;
+    int ran;
+
+    sim_source_fn src;
+    void *src_ctx;
+    sim_sink_fn sink;
+    void *sink_ctx;
+    char *err;
+    size_t errlen;
+
+    sim_progress_fn progress;
+    void *progress_ctx;
+    uint64_t progress_every;
+    const volatile sig_atomic_t *stop;
+};
+
+static const char *const outcome_names[] = {
+    "ok", "failed", "rejected", "expired", "dropped",
+};
+
+const char *
+sim_outcome_name(int outcome)
+{
+    if (outcome < 0 || outcome > SIM_DROPPED)
+        return "?";
+    return outcome_names[outcome];
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue order                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Priority (higher first; not for fifo), then ready time, then arrival. */
+static int
+req_before(const rq_node *an, const rq_node *bn, const void *ctx)
+{
+    const req *a = (const req *)an, *b = (const req *)bn;
+    const sim *s = ctx;
+
+    if (s->cfg.queue == SIM_QUEUE_PRIORITY &&
+        a->in.priority != b->in.priority)
+        return a->in.priority > b->in.priority;
+    if (a->ready != b->ready)
+        return a->ready < b->ready;
+    return a->seq < b->seq;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request pool                                                        */
+/* ------------------------------------------------------------------ */
+
+static req *
+req_alloc(sim *s)
+{
+    req *r;
+
+    if (!s->free_reqs) {
+        req *chunk = calloc(POOL_CHUNK, sizeof *chunk);
+        void **chunks = realloc(s->chunks, (s->nchunks + 1) * sizeof *chunks);
+        if (!chunk || !chunks) {
+            free(chunk);
+            if (chunks)
+                s->chunks = chunks;
+            return NULL;
+        }
+        s->chunks = chunks;
+        s->chunks[s->nchunks++] = chunk;
+        for (size_t i = 0; i < POOL_CHUNK; i++) {
+            chunk[i].next_free = s->free_reqs;
+            s->free_reqs = &chunk[i];
+        }
+    }
+    r = s->free_reqs;
+    s->free_reqs = r->next_free;
+    s->live++;
+    return r;
+}
+
+static void
+req_release(sim *s, req *r)
+{
+    r->gen++;
+    r->next_free = s->free_reqs;
+    s->free_reqs = r;
+    s->live--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Providers and their limits                                          */
+/* ------------------------------------------------------------------ */
+
+static int
+provider_admits(const provider *p, sim_time now, int64_t cost)
+{
+    for (int i = 0; i < p->nlim; i++)
+        if (p->lim[i].a->next_ok(p->lim[i].st, now, cost) != now)
+            return 0;
+    return 1;
+}
+
+/* The earliest instant >= now at which every limit admits cost. Each
+ * limit's answer can only move the others' later, so iterate to the fixed
+ * point; monotone limits make it settle in a few rounds. */
+static sim_time
+provider_next_ok(const provider *p, sim_time now, int64_t cost)
+{
+    sim_time t = now;
+
+    for (;;) {
+        sim_time m = t;
+        for (int i = 0; i < p->nlim; i++) {
+            sim_time x = p->lim[i].a->next_ok(p->lim[i].st, t, cost);
+            if (x == SIM_NEVER)
+                return SIM_NEVER;
+            if (x > m)
+                m = x;
+        }
+        if (m == t)
+            return t;
+        t = m;
+    }
+}
+
+/* Enabled now, or switched on later by its schedule. */
+static int
+provider_ever_on(const provider *p)
+{
+    if (p->enabled)
+        return 1;
+    for (int i = p->next_switch; i < p->cfg.nswitch; i++)
+        if (p->cfg.schedule[i].on)
+            return 1;
+    return 0;
+}
+
+static int
+window_add(window *w, sim_time t, int64_t cost, sim_time len)
+{
+    while (w->n && w->t[w->head] <= t - len) {
+        w->sum -= w->c[w->head];
+        w->head = (w->head + 1) % w->cap;
+        w->n--;
+    }
+    if (w->n && w->t[(w->head + w->n - 1) % w->cap] == t) {
+        w->c[(w->head + w->n - 1) % w->cap] += cost;
+    } else {
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? w->cap * 2 : 64;
+            sim_time *nt = malloc(cap * sizeof *nt);
+            int64_t *nc = malloc(cap * sizeof *nc);
+            if (!nt || !nc) {
+                free(nt);
+                free(nc);
+                return -1;
+            }
+            for (size_t i = 0; i < w->n; i++) {
+                nt[i] = w->t[(w->head + i) % w->cap];
+                nc[i] = w->c[(w->head + i) % w->cap];
+            }
+            free(w->t);
+            free(w->c);
+            w->t = nt;
+            w->c = nc;
+            w->head = 0;
+            w->cap = cap;
+        }
+        w->t[(w->head + w->n) % w->cap] = t;
+        w->c[(w->head + w->n) % w->cap] = cost;
+        w->n++;
+    }
+    w->sum += cost;
+    return 0;
+}
+
+static void
+provider_clear(provider *p)
+{
+    for (int i = 0; i < p->nlim; i++)
+        free(p->lim[i].st);
+    free(p->win.t);
+    free(p->win.c);
+}
+
+static int
+provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
+              char *err, size_t errlen)
+{
+    char why[160];
+
+    p->cfg = *c;
+    p->enabled = c->enabled;
+    p->nlim = c->nlimits;
+    p->capacity = INT64_MAX;
+    p->fail_at = rng_threshold(c->fail);
+    /* Streams 2i+1 and 2i+2 are this provider's; 0 is left for arrivals. */
+    rng_seed(&p->lat_rng, seed, 2 * (uint64_t)idx + 1);
+    rng_seed(&p->fail_rng, seed, 2 * (uint64_t)idx + 2);
+    for (int i = 0; i < c->nlimits; i++) {
+        limit *l = &p->lim[i];
+        l->a = c->limits[i].algo;
+        l->p = c->limits[i].p;
+        l->st = calloc(1, l->a->state_size ? l->a->state_size : 1);
+        if (!l->st) {
+            snprintf(err, errlen, "out of memory");
+            return SIM_EIO;
+        }
+        if (l->a->init(l->st, &l->p, why, sizeof why) != 0) {
+            snprintf(err, errlen, "provider %s: %s", c->name, why);
+            return SIM_EINPUT;
+        }
+        if (l->a->release)
+            p->releases = 1;
+        if (l->a->capacity(l->st) < p->capacity)
+            p->capacity = l->a->capacity(l->st);
+        if (!p->st.window && l->p.count > 0 && l->p.window > 0) {
+            p->st.window = l->p.window;
+            p->st.window_limit = l->p.count;
+        }
+    }
+    p->st.first = p->st.last = SIM_NONE;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Construction                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+check_config(const sim_config *cfg, char *err, size_t errlen)
+{
+    for (int i = 0; i < cfg->nproviders; i++) {
+        const sim_provider_cfg *c = &cfg->providers[i];
+        if (i > 0 && c->order <= cfg->providers[i - 1].order) {
+            snprintf(err, errlen, "provider %s: providers must be sorted "
+                     "by order, orders distinct", c->name);
+            return SIM_EINPUT;
+        }
+        for (int k = 1; k < c->nswitch; k++)
+            if (c->schedule[k].at <= c->schedule[k - 1].at) {
+                snprintf(err, errlen, "provider %s: schedule must go "
+                         "forward in time", c->name);
+                return SIM_EINPUT;
+            }
+    }
+    return 0;
+}
+
+int
+sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
+{
+    sim *s;
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_config(cfg, err, errlen)) != 0)
+        return rc;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        goto oom;
+    s->cfg = *cfg;
+    s->cfg.providers = NULL;
+    s->np = cfg->nproviders;
+    s->prov = calloc(s->np ? (size_t)s->np : 1, sizeof *s->prov);
+    s->ev = heap_new();
+    s->capq = s->np + 8;
+    s->queues = calloc((size_t)s->capq, sizeof *s->queues);
+    s->qcost = calloc((size_t)s->capq, sizeof *s->qcost);
+    s->qskip = calloc((size_t)s->capq, sizeof *s->qskip);
+    if (!s->prov || !s->ev || !s->queues || !s->qcost || !s->qskip)
+        goto oom;
+    for (int i = 0; i < s->np; i++) {
+        rc = provider_init(&s->prov[i], &cfg->providers[i], i, cfg->seed,
+                           err, errlen);
+        if (rc != 0) {
+            s->np = i + 1;
+            sim_free(s);
+            return rc;
+        }
+    }
+    for (int i = 0; i < s->np; i++)
+        rq_init(&s->queues[i], req_before, s);
+    s->nq = s->np;
+    rq_init(&s->fresh, req_before, s);
+    s->wake = SIM_NEVER;
+    *out = s;
+    return 0;
+oom:
+    sim_free(s);
+    snprintf(err, errlen, "out of memory");
+    return SIM_EIO;
+}
+
+void
+sim_free(sim *s)
+{
+    if (!s)
+        return;
+    if (s->prov)
+        for (int i = 0; i < s->np; i++)
+            provider_clear(&s->prov[i]);
+    if (s->queues)
+        for (int i = 0; i < s->nq; i++)
+            rq_clear(&s->queues[i]);
+    rq_clear(&s->fresh);
+    for (size_t i = 0; i < s->nchunks; i++)
+        free(s->chunks[i]);
+    free(s->chunks);
+    free(s->queues);
+    free(s->qcost);
+    free(s->qskip);
+    free(s->prov);
+    heap_free(s->ev);
+    free(s);
+}
+
+void
+sim_set_progress(sim *s, sim_progress_fn fn, void *ctx, uint64_t every)
+{
+    s->progress = fn;
+    s->progress_ctx = ctx;
+    s->progress_every = every ? every : 1;
+}
+
+void
+sim_set_stop(sim *s, const volatile sig_atomic_t *flag)
+{
+    s->stop = flag;
+}
+
+/* ------------------------------------------------------------------ */
+/* Finishing attempts                                                  */
+/* ------------------------------------------------------------------ */
+
+static int
+emit(sim *s, const req *r, int outcome, int provider)
+{
+    sim_row row = {
+        .req_id = r->in.id,
+        .attempt = r->attempt,
+        .priority = r->in.priority,
+        .client = r->in.client,
+        .provider = provider,
+        .cost = r->in.cost,
+        .t_arrive = r->in.at,
+        .t_ready = r->ready,
+        .t_dispatch = SIM_NONE,
+        .t_done = SIM_NONE,
+        .outcome = outcome,
+    };
+
+    if (outcome == SIM_OK || outcome == SIM_FAILED) {
+        row.t_dispatch = r->t_dispatch;
+        row.t_done = r->t_done;
+    }
+    return s->sink(s->sink_ctx, &row, s->err, s->errlen);
+}
+
+/* Ends a request that never went out, and frees it. */
+static int
+finish_unsent(sim *s, req *r, int outcome, int provider)
+{
+    int rc;
+
+    if (r->state == RS_QUEUED)
+        rq_remove(&s->queues[r->queue], &r->node);
+    else if (r->state == RS_FRESH)
+        rq_remove(&s->fresh, &r->node);
+    if (outcome == SIM_REJECTED && provider >= 0)
+        s->prov[provider].st.rejected++;
+    rc = emit(s, r, outcome, provider);
+    req_release(s, r);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Candidates                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Providers r may use, in order: its pinned one, or all of them. */
+static void
+may_use(const sim *s, const req *r, int *lo, int *hi)
+{
+    if (r->in.provider >= 0) {
+        *lo = r->in.provider;
+        *hi = r->in.provider + 1;
+    } else {
+        *lo = 0;
+        *hi = s->np;
+    }
+}
+
+static int
+is_candidate(const provider *p, const req *r)
+{
+    return p->enabled && r->in.cost <= p->capacity;
+}
+
+static int
+held(const sim *s, const provider *p)
+{
+    return p->held_mark == s->epoch;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                            */
+/* ------------------------------------------------------------------ */
+
+static sim_time
+service_time(provider *p, const req *r)
+{
+    const sim_latency *l = &p->cfg.latency;
+
+    if (r->in.service != SIM_NONE)
+        return r->in.service;
+    switch (l->kind) {
+    case SIM_LAT_EXP:
+        return rng_exp(&p->lat_rng, l->a);
+    case SIM_LAT_UNIFORM:
+        return l->a + (sim_time)rng_below(&p->lat_rng,
+                                          (uint64_t)(l->b - l->a) + 1);
+    default:
+        return l->a;
+    }
+}
+
+/* Sends r to provider pi now. Without permits to give back, its row is
+ * final at once (t_done is known) and the request is freed; otherwise it
+ * stays in flight until its completion event. */
+static int
+dispatch(sim *s, req *r, int pi)
+{
+    provider *p = &s->prov[pi];
+    sim_time svc;
+    heap_ev ev;
+
+    if (r->state == RS_QUEUED)
+        rq_remove(&s->queues[r->queue], &r->node);
+    else
+        rq_remove(&s->fresh, &r->node);
+    for (int i = 0; i < p->nlim; i++)
+        p->lim[i].a->admit(p->lim[i].st, s->now, r->in.cost);
+    svc = service_time(p, r);
+    r->state = RS_INFLIGHT;
+    r->provider = pi;
+    r->t_dispatch = s->now;
+    r->t_done = svc > SIM_NEVER - s->now ? SIM_NEVER : s->now + svc;
+    r->outcome = p->fail_at && rng_chance(&p->fail_rng, p->fail_at)
+                     ? SIM_FAILED : SIM_OK;
+    p->st.dispatched++;
+    p->st.cost += r->in.cost;
+    if (p->st.first == SIM_NONE)
+        p->st.first = s->now;
+    p->st.last = s->now;
+    if (p->st.window) {
+        if (window_add(&p->win, s->now, r->in.cost, p->st.window) != 0)
+            goto oom;
+        if (p->win.sum > p->st.worst_window)
+            p->st.worst_window = p->win.sum;
+    }
+    if (!p->releases) {
+        int rc = emit(s, r, r->outcome, pi);
+        req_release(s, r);
+        return rc;
+    }
+    ev = (heap_ev){.t = r->t_done, .rank = RANK_DONE, .kind = EV_DONE,
+                   .ptr = r, .gen = r->gen};
+    if (heap_push(s->ev, &ev) == 0)
+        return 0;
+oom:
+    snprintf(s->err, s->errlen, "out of memory");
+    return SIM_EIO;
+}
+
+/* Rule 2: the first candidate, by order, that is not held and admits r
+ * now. Returns its index or -1. */
+static int
+first_admitting(const sim *s, const req *r)
+{
+    int lo, hi;
+
+    may_use(s, r, &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        const provider *p = &s->prov[i];
+        if (is_candidate(p, r) && !held(s, p) &&
+            provider_admits(p, s->now, r->in.cost))
+            return i;
+    }
+    return -1;
+}
+
+/* Rule 3: r waits; every candidate not yet held is held by r. */
+static void
+hold_candidates(sim *s, req *r)
+{
+    int lo, hi;
+
+    may_use(s, r, &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        provider *p = &s->prov[i];
+        if (is_candidate(p, r) && !held(s, p)) {
+            p->held_mark = s->epoch;
+            p->holder = r;
+        }
+    }
+}
+
+/* A reject-only request is decided now: it goes, or it is refused against
+ * its first candidate by order. */
+static int
+decide_fresh(sim *s, req *r)
+{
+    int pi = first_admitting(s, r);
+    int lo, hi;
+
+    if (pi >= 0)
+        return dispatch(s, r, pi);
+    may_use(s, r, &lo, &hi);
+    for (int i = lo; i < hi; i++)
+        if (is_candidate(&s->prov[i], r))
+            return finish_unsent(s, r, SIM_REJECTED, i);
+    return finish_unsent(s, r, SIM_REJECTED, lo < hi ? lo : -1);
+}
+
+/* The waiting request that comes first among the queue heads still in
+ * play this instant, or NULL; *qi is its queue. */
+static req *
+best_head(const sim *s, int *qi)
+{
+    req *best = NULL;
+
+    for (int q = 0; q < s->nq; q++) {
+        req *h;
+        if (s->qskip[q] == s->epoch || !(h = (req *)rq_peek(&s->queues[q])))
+            continue;
+        if (!best || req_before(&h->node, &best->node, s)) {
+            best = h;
+            *qi = q;
+        }
+    }
+    return best;
+}
+
+/* When the next scan could send something: the earliest instant at which
+ * a held provider admits the request that holds it. */
+static sim_time
+next_wake(const sim *s)
+{
+    sim_time wake = SIM_NEVER;
+
+    for (int i = 0; i < s->np; i++) {
+        const provider *p = &s->prov[i];
+        if (held(s, p)) {
+            sim_time t = provider_next_ok(p, s->now, p->holder->in.cost);
+            if (t < wake)
+                wake = t;
+        }
+    }
+    return wake;
+}
+
+static int
+dispatch_scan(sim *s)
+{
+    int rc;
+
+    s->epoch++;
+    for (;;) {
+        int qi = -1;
+        req *r = best_head(s, &qi);
+        req *f = (req *)rq_peek(&s->fresh);
+        int pi;
+
+        if (f && (!r || req_before(&f->node, &r->node, s))) {
+            if ((rc = decide_fresh(s, f)) != 0)
+                return rc;
+            continue;
+        }
+        if (!r)
+            break;
+        if ((pi = first_admitting(s, r)) >= 0) {
+            if ((rc = dispatch(s, r, pi)) != 0)
+                return rc;
+            continue;
+        }
+        hold_candidates(s, r);
+        s->qskip[qi] = s->epoch;
+    }
+    s->wake = next_wake(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
+{
+    heap_ev ev = {.t = t, .rank = (uint32_t)rank, .kind = (uint32_t)kind,
+                  .ptr = r, .gen = r ? r->gen : 0, .arg = arg};
+
+    if (heap_push(s->ev, &ev) == 0)
+        return 0;
+    snprintf(s->err, s->errlen, "out of memory");
+    return SIM_EIO;
+}
+
+/* The shared queue for requests of this cost, made on first use. */
+static int
+cost_queue(sim *s, int64_t cost)
+{
+    for (int q = s->np; q < s->nq; q++)
+        if (s->qcost[q] == cost)
+            return q;
+    if (s->nq == s->capq) {
+        int cap = s->capq * 2;
+        rq *nq = realloc(s->queues, (size_t)cap * sizeof *nq);
+        int64_t *nc;
+        uint64_t *ns;
+        if (!nq)
+            return -1;
+        s->queues = nq;
+        /* Queues hold no pointers into themselves, so moving them is safe. */
+        if (!(nc = realloc(s->qcost, (size_t)cap * sizeof *nc)))
+            return -1;
+        s->qcost = nc;
+        if (!(ns = realloc(s->qskip, (size_t)cap * sizeof *ns)))
+            return -1;
+        s->qskip = ns;
+        s->capq = cap;
+    }
+    rq_init(&s->queues[s->nq], req_before, s);
+    s->qcost[s->nq] = cost;
+    s->qskip[s->nq] = 0;
+    return s->nq++;
+}
+
+/* Is there a provider r may use that could ever admit it? */
+static int
+ever_servable(const sim *s, const req *r)
+{
+    int lo, hi;
+
+    may_use(s, r, &lo, &hi);
+    for (int i = lo; i < hi; i++)
+        if (r->in.cost <= s->prov[i].capacity && provider_ever_on(&s->prov[i]))
+            return 1;
+    return 0;
+}
+
+/* Do r's candidates exist now and all refuse rather than queue? */
+static int
+reject_only(const sim *s, const req *r)
+{
+    int lo, hi, any = 0;
+
+    may_use(s, r, &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        const provider *p = &s->prov[i];
+        if (!is_candidate(p, r))
+            continue;
+        if (p->cfg.mode != SIM_MODE_REJECT)
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
+static int
+on_ready(sim *s, req *r)
+{
+    int lo, hi, q;
+
+    if (!ever_servable(s, r)) {
+        may_use(s, r, &lo, &hi);
+        return finish_unsent(s, r, SIM_REJECTED, lo < hi ? lo : -1);
+    }
+    if (reject_only(s, r)) {
+        r->state = RS_FRESH;
+        if (rq_push(&s->fresh, &r->node) != 0)
+            goto oom;
+        return 0;
+    }
+    q = r->in.provider >= 0 ? r->in.provider : cost_queue(s, r->in.cost);
+    if (q < 0 || rq_push(&s->queues[q], &r->node) != 0)
+        goto oom;
+    r->state = RS_QUEUED;
+    r->queue = q;
+    return 0;
+oom:
+    snprintf(s->err, s->errlen, "out of memory");
+    return SIM_EIO;
+}
+
+/* Reads the next request from the source and schedules its arrival. */
+static int
+read_next(sim *s)
+{
+    sim_request in;
+    req *r;
+    int rc = s->src(s->src_ctx, &in, s->err, s->errlen);
+
+    if (rc == 0)
+        return 0;
+    if (rc != 1)
+        return rc;
+    if (in.at < s->now || in.cost < 1 ||
+        in.provider >= s->np || in.provider < -1) {
+        snprintf(s->err, s->errlen, "request %lld: arrives in the past, or "
+                 "has a bad cost or provider", (long long)in.id);
+        return SIM_EINPUT;
+    }
+    if (!(r = req_alloc(s))) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    r->in = in;
+    r->ready = in.after > in.at ? in.after : in.at;
+    r->seq = s->seq++;
+    r->queue = -1;
+    r->provider = -1;
+    r->attempt = 1;
+    r->state = RS_PENDING;
+    s->requests++;
+    return push_event(s, in.at, RANK_ARRIVE, EV_ARRIVE, r, 0);
+}
+
+static int
+on_arrive(sim *s, req *r)
+{
+    int rc;
+
+    if ((rc = read_next(s)) != 0)
+        return rc;
+    if (r->in.deadline != SIM_NEVER) {
+        if (r->in.deadline <= s->now)
+            return finish_unsent(s, r, SIM_EXPIRED, -1);
+        if ((rc = push_event(s, r->in.deadline, RANK_EXPIRE, EV_EXPIRE, r, 0)))
+            return rc;
+    }
+    if (r->ready > s->now)
+        return push_event(s, r->ready, RANK_ARRIVE, EV_READY, r, 0);
+    return on_ready(s, r);
+}
+
+static int
+on_done(sim *s, req *r)
+{
+    provider *p = &s->prov[r->provider];
+    int rc;
+
+    for (int i = 0; i < p->nlim; i++)
+        if (p->lim[i].a->release)
+            p->lim[i].a->release(p->lim[i].st, s->now, r->in.cost);
+    rc = emit(s, r, r->outcome, r->provider);
+    req_release(s, r);
+    return rc;
+}
+
+static int
+handle(sim *s, const heap_ev *ev)
+{
+    req *r = ev->ptr;
+
+    if (r && r->gen != ev->gen)
+        return 0;               /* the request finished: a dead event */
+    s->events++;
+    switch (ev->kind) {
+    case EV_SWITCH:
+        s->prov[ev->arg].enabled = s->prov[ev->arg].cfg.schedule[
+            s->prov[ev->arg].next_switch++].on;
+        return 0;
+    case EV_DONE:
+        return on_done(s, r);
+    case EV_EXPIRE:
+        if (r->state == RS_PENDING || r->state == RS_QUEUED)
+            return finish_unsent(s, r, SIM_EXPIRED, -1);
+        return 0;
+    case EV_ARRIVE:
+        return on_arrive(s, r);
+    default:
+        return on_ready(s, r);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+schedule_switches(sim *s)
+{
+    int rc;
+
+    for (int i = 0; i < s->np; i++)
+        for (int k = 0; k < s->prov[i].cfg.nswitch; k++)
+            if ((rc = push_event(s, s->prov[i].cfg.schedule[k].at,
+                                 RANK_SWITCH, EV_SWITCH, NULL, i)) != 0)
+                return rc;
+    return 0;
+}
+
+/* At the end, what is in flight finishes as decided, and whatever still
+ * waits, or has arrived and is not yet ready, expires. */
+static int
+drain(sim *s)
+{
+    heap_ev ev;
+    int rc;
+
+    while (heap_pop(s->ev, &ev)) {
+        req *r = ev.ptr;
+        if (!r || r->gen != ev.gen)
+            continue;
+        if (ev.kind == EV_DONE && (rc = on_done(s, r)) != 0)
+            return rc;
+        if (ev.kind == EV_READY && (rc = finish_unsent(s, r, SIM_EXPIRED, -1)))
+            return rc;
+        if (ev.kind == EV_ARRIVE) {
+            s->requests--;      /* read ahead, never arrived */
+            req_release(s, r);
+        }
+    }
+    for (int q = 0; q < s->nq; q++) {
+        rq_node *n;
+        while ((n = rq_peek(&s->queues[q])))
+            if ((rc = finish_unsent(s, (req *)n, SIM_EXPIRED, -1)) != 0)
+                return rc;
+    }
+    return 0;
+}
+
+static int
+step(sim *s, sim_time t)
+{
+    const heap_ev *top;
+    heap_ev ev;
+    int rc;
+
+    s->now = t;
+    while ((top = heap_peek(s->ev)) && top->t == t) {
+        heap_pop(s->ev, &ev);
+        if ((rc = handle(s, &ev)) != 0)
+            return rc;
+        if (s->progress && s->events % s->progress_every == 0)
+            s->progress(s->progress_ctx, s->now, s->events);
+        if (s->stop && *s->stop && s->events % STOP_EVERY == 0)
+            return SIM_EINTR;
+    }
+    return dispatch_scan(s);
+}
+
+int
+sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
+        void *sink_ctx, char *err, size_t errlen)
+{
+    int rc;
+
+    if (s->ran) {
+        snprintf(err, errlen, "a simulation runs once");
+        return SIM_EINPUT;
+    }
+    s->ran = 1;
+    s->src = src;
+    s->src_ctx = src_ctx;
+    s->sink = sink;
+    s->sink_ctx = sink_ctx;
+    s->err = err;
+    s->errlen = errlen;
+    if ((rc = schedule_switches(s)) != 0 || (rc = read_next(s)) != 0)
+        return rc;
+    for (;;) {
+        const heap_ev *top = heap_peek(s->ev);
+        sim_time t = top && top->t < s->wake ? top->t : s->wake;
+        if (t == SIM_NEVER)
+            break;
+        if (t >= s->cfg.until) {
+            s->now = s->cfg.until;
+            break;
+        }
+        s->wake = SIM_NEVER;
+        if ((rc = step(s, t)) != 0)
+            return rc;
+        if (s->stop && *s->stop)
+            return SIM_EINTR;
+    }
+    return drain(s);
+}
+
+uint64_t
+sim_events(const sim *s)
+{
+    return s->events;
+}
+
+uint64_t
+sim_requests(const sim *s)
+{
+    return s->requests;
+}
+
+sim_time
+sim_end_time(const sim *s)
+{
+    return s->now;
+}
+
+void
+sim_provider_stats_get(const sim *s, int provider, sim_provider_stats *out)
+{
+    *out = s->prov[provider].st;
+}

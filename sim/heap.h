@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The event heap: a binary min-heap of events ordered by time, then rank
+ * (the class of event: what must happen first at one instant), then an
+ * insertion sequence number that is never reused. That order is total, so
+ * ties never depend on the heap's layout. Four operations: push, pop, peek,
+ * length. Events are never removed from the middle: their owner marks them
+ * dead (a generation number that no longer matches) and the loop skips them.
+ */
+#ifndef RS_SIM_HEAP_H
+#define RS_SIM_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/time.h"
+
+/* An event, held by value (callers build one on the stack). */
+typedef struct heap_ev {
+    sim_time t;
+    uint32_t rank;
+    uint32_t kind;
+    uint64_t seq;       /* set by heap_push */
+    void *ptr;
+    uint32_t gen;
+    int32_t arg;
+} heap_ev;
+
+typedef struct heap heap;
+
+heap *heap_new(void);                        /* NULL when out of memory */
+void heap_free(heap *h);
+/* Copies *ev in, stamping its sequence number. 0, or -1 out of memory. */
+int heap_push(heap *h, const heap_ev *ev);
+/* Removes the first event into *out; 0 when empty, else 1. */
+int heap_pop(heap *h, heap_ev *out);
+/* The first event, or NULL when empty. Valid until the next push or pop. */
+const heap_ev *heap_peek(const heap *h);
+size_t heap_len(const heap *h);
+
+#endif
