@@ -41,7 +41,7 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/libratesim.a
 test: deps
 	@$(MAKE) --no-print-directory $(B)/ratesim $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
-	@sh tests/cli_test.sh $(B)/ratesim
+	@python3 tests/cli_test.py $(B)/ratesim
 
 check: test
 

@@ -142,7 +142,7 @@ const char *
 sim_outcome_name(int outcome)
 {
     if (outcome < 0 || outcome > SIM_DROPPED)
-        return "?";
+        return NULL;
     return outcome_names[outcome];
 }
 

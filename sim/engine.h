@@ -145,7 +145,8 @@ uint64_t sim_requests(const sim *s);
 sim_time sim_end_time(const sim *s);
 void sim_provider_stats_get(const sim *s, int provider, sim_provider_stats *out);
 
-/* The name of an outcome as stored in the database ("ok", ...). */
+/* The name of an outcome as stored in the database ("ok", ...), or NULL
+ * for a number that is no outcome. */
 const char *sim_outcome_name(int outcome);
 
 #endif

@@ -41,9 +41,13 @@ int rec_provider(rec *r, int provider_id, const char *name, int ord,
 int rec_row(rec *r, const sim_row *row, const char *client, char *err,
             size_t errlen);
 
-/* Fills in the run's totals and commits. Returns 0 or 3 (rolled back). */
+/* Fills in the run's totals and the workload's hash (known only once the
+ * stream has been read) and commits. Returns 0 or 3 (rolled back). Because
+ * rows are inserted in batches, a bad row may be reported here, or by the
+ * rec_row call that fills its batch, rather than by its own rec_row. */
 int rec_commit(rec *r, int64_t requests, int64_t events, const char *digest,
-               double wall_ms, char *err, size_t errlen);
+               const char *workload_sha256, double wall_ms, char *err,
+               size_t errlen);
 
 /* Abandons the current run: nothing of it stays. */
 void rec_rollback(rec *r);

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Command-line tests: run the built ratesim on real files and check what it
+prints, its exit code and what it leaves in the database.
+
+Usage: python3 tests/cli_test.py build/ratesim
+Ends with the line "N passed, N failed" and exits non-zero on any failure.
+"""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
+TMP = tempfile.mkdtemp(prefix="ratesim-cli-")
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL %s %s" % (name, detail))
+
+
+def run(*args, stdin=None, cwd=None):
+    return subprocess.run([BIN, *args], input=stdin, capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def rows(db, run_id=None):
+    c = sqlite3.connect(db)
+    q = ("SELECT d.req_id, d.attempt, p.name, d.t_dispatch, d.t_done, d.outcome "
+         "FROM dispatches d LEFT JOIN providers p ON p.run_id = d.run_id "
+         "AND p.provider_id = d.provider_id")
+    if run_id is not None:
+        q += " WHERE d.run_id = %d" % run_id
+    out = list(c.execute(q + " ORDER BY d.run_id, d.req_id, d.attempt"))
+    c.close()
+    return out
+
+
+def count(db, table):
+    if not os.path.exists(db):
+        return 0
+    c = sqlite3.connect(db)
+    try:
+        return c.execute("SELECT count(*) FROM " + table).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        c.close()
+
+
+SCN = """[sim]
+seed = 3
+queue = priority
+
+[provider P1]
+algo = token_bucket
+rate = 2/s
+burst = 2
+"""
+WL = "at,id,priority\n0,1,0\n0,2,0\n0,3,0\n0.1,4,5\n"
+
+
+# ---------------------------------------------------------------------
+# The worked examples of the dispatch rule (tests/examples, from shared/)
+
+def test_examples():
+    exdir = os.path.join(HERE, "examples")
+    names = sorted(n for n in os.listdir(exdir)
+                   if os.path.isfile(os.path.join(exdir, n, "scenario.ini")))
+    check("examples present", len(names) >= 28, str(len(names)))
+    for name in names:
+        d = os.path.join(exdir, name)
+        db = os.path.join(TMP, "ex-%s.db" % name)
+        r = run("run", "-w", os.path.join(d, "workload.csv"),
+                "-c", os.path.join(d, "scenario.ini"), "--db", db)
+        if r.returncode != 0:
+            check("example " + name, False, r.stderr.strip())
+            continue
+        with open(os.path.join(d, "expected.csv")) as f:
+            want = [l for l in f.read().split("\n")[1:] if l]
+        got = ["%d,%d,%s,%s,%s" % (a, b, p or "", "" if t is None else t, o)
+               for a, b, p, t, _, o in rows(db)]
+        check("example " + name, got == want,
+              "\n  want %s\n  got  %s" % (want, got))
+        # No latency: a row that went out completed at once.
+        check("example t_done " + name,
+              all(td == t for _, _, _, t, td, _ in rows(db)))
+
+
+# ---------------------------------------------------------------------
+# run: summary, database, determinism
+
+def test_run_records():
+    scn, wl = write("s.ini", SCN), write("w.csv", WL)
+    db = os.path.join(TMP, "run.db")
+    r = run("run", "-w", wl, "-c", scn, "--db", db, "--label", "first")
+    check("run exit 0", r.returncode == 0, r.stderr)
+    check("summary names provider", "P1" in r.stdout, r.stdout)
+    check("summary has digest", "digest " in r.stdout, r.stdout)
+    got = rows(db)
+    check("run rows", [x[:4] for x in got] ==
+          [(1, 1, "P1", 0), (2, 1, "P1", 0), (3, 1, "P1", 1000000000),
+           (4, 1, "P1", 500000000)], str(got))
+    c = sqlite3.connect(db)
+    run_row = c.execute("SELECT label, seed, requests, digest, workload_sha256,"
+                        " scenario_sha256, version FROM runs").fetchone()
+    prov = c.execute("SELECT provider_id, name, ord, algo, params "
+                     "FROM providers").fetchall()
+    c.close()
+    check("runs row", run_row[0] == "first" and run_row[1] == 3 and
+          run_row[2] == 4 and len(run_row[3]) == 32 and
+          len(run_row[4]) == 64 and len(run_row[5]) == 64, str(run_row))
+    check("digest printed = stored", run_row[3] in r.stdout)
+    check("providers row", prov == [(0, "P1", 1, "token_bucket",
+                                     "token_bucket 2/1s burst=2")], str(prov))
+    # Appended, never overwritten; same inputs, same digest and rows.
+    r2 = run("run", "-w", wl, "-c", scn, "--db", db)
+    c = sqlite3.connect(db)
+    digests = [d for (d,) in c.execute("SELECT digest FROM runs ORDER BY run_id")]
+    c.close()
+    check("second run appended", len(digests) == 2 and r2.returncode == 0)
+    check("deterministic digest", digests[0] == digests[1], str(digests))
+    check("deterministic rows", rows(db, 1) == rows(db, 2))
+
+
+def test_json_and_none():
+    scn, wl = write("s.ini", SCN), write("w.csv", WL)
+    r = run("run", "-w", wl, "-c", scn, "--db", "none", "--json")
+    check("json exit 0", r.returncode == 0, r.stderr)
+    try:
+        j = json.loads(r.stdout)
+    except ValueError:
+        j = {}
+    check("json run_id null", j.get("run_id", 0) is None, r.stdout)
+    check("json outcomes", j.get("outcomes", {}).get("ok") == 4, r.stdout)
+    check("json provider", j.get("providers", [{}])[0].get("dispatched") == 4)
+    check("json priorities", [p["priority"] for p in j.get("priorities", [])]
+          == [5, 0], r.stdout)
+    check("json worst window", j.get("providers", [{}])[0].get("worst_window")
+          == 3, r.stdout)
+
+
+def test_stdin_and_algo():
+    scn = write("s.ini", SCN)
+    r = run("run", "-w", "-", "-c", scn, "--db", "none", "--json",
+            "--algo", "fixed_window", stdin=WL)
+    check("stdin + --algo exit 0", r.returncode == 0, r.stderr)
+    j = json.loads(r.stdout) if r.returncode == 0 else {}
+    # fixed_window 2/1s: 1, 2 at 0; priority-5 request 4 at 1; 3 at 1.
+    check("--algo fixed_window", j.get("algo") == "fixed_window" and
+          j.get("virtual_s") == 1.0, r.stdout)
+
+
+def test_default_db_location():
+    scn, wl = write("s.ini", SCN), write("w.csv", WL)
+    d = tempfile.mkdtemp(dir=TMP)
+    r = run("run", "-w", wl, "-c", scn, cwd=d)
+    check("default db", r.returncode == 0 and
+          count(os.path.join(d, "results", "ratesim.db"), "runs") == 1,
+          r.stderr)
+
+
+def test_help_and_usage():
+    r = run("--help")
+    check("--help exit 0", r.returncode == 0 and "run" in r.stdout)
+    r = run("run", "--help")
+    check("run --help", r.returncode == 0 and "--algo" in r.stdout and
+          "--db" in r.stdout and "burst" in r.stdout, r.stdout)
+    r = run("run", "-w", "x.csv")
+    check("run missing -c", r.returncode == 2 and "usage" in r.stderr)
+    r = run("frobnicate")
+    check("unknown command", r.returncode == 2)
+    r = run("run", "--bogus")
+    check("unknown option", r.returncode == 2 and "--bogus" in r.stderr)
+
+
+# ---------------------------------------------------------------------
+# Bad input: one located line, exit 2 (3 for the database), no run kept
+
+def bad(name, wl_text, scn_text, want_code, want_msg, db_path=None):
+    wl = write("bad.csv", wl_text) if wl_text is not None else \
+        os.path.join(TMP, "missing.csv")
+    scn = write("bad.ini", scn_text)
+    db = db_path or os.path.join(TMP, "bad.db")
+    r = run("run", "-w", wl, "-c", scn, "--db", db)
+    err = r.stderr.strip()
+    check("bad %s: exit" % name, r.returncode == want_code,
+          "%d %s" % (r.returncode, err))
+    check("bad %s: message" % name, want_msg in err and len(err.split("\n")) == 1,
+          repr(err))
+    if db_path is None:
+        check("bad %s: nothing recorded" % name, count(db, "runs") == 0 and
+              count(db, "dispatches") == 0)
+
+
+def test_bad_inputs():
+    wl = "at,id\n0,1\n1,2\n"
+    bad("malformed row", "at,id\n0,1\n1,2,3\n", SCN, 2, "bad.csv:3:")
+    bad("non-numeric", "at,priority\n0,hi\n", SCN, 2,
+        'bad.csv:2: priority: expected an integer, got "hi"')
+    bad("time backwards", "at\n0\n5\n3\n", SCN, 2, "bad.csv:4: at:")
+    bad("late bad row", "at\n0\n1\n2\nx\n", SCN, 2, "bad.csv:5: at:")
+    bad("unknown algorithm", wl, SCN.replace("token_bucket", "magic"), 2,
+        "bad.ini:6: algo:")
+    bad("zero rate", wl, SCN.replace("2/s", "0/s"), 2, "bad.ini:7: rate:")
+    bad("unknown key", wl, SCN + "colour = red\n", 2, "bad.ini:9: colour:")
+    bad("missing workload", None, SCN, 2, "missing.csv")
+    bad("unknown provider", "at,provider\n0,P9\n", SCN, 2,
+        "bad.csv:2: provider:")
+    bad("unwritable db", wl, SCN, 3, "/nonexistent-dir/x.db",
+        db_path="/nonexistent-dir/x.db")
+    r = run("run", "-w", write("w.csv", wl), "-c", os.path.join(TMP, "no.ini"))
+    check("missing scenario", r.returncode == 2 and "no.ini" in r.stderr)
+
+
+def test_interrupt_rolls_back():
+    scn = write("s.ini", SCN)
+    db = os.path.join(TMP, "int.db")
+    p = subprocess.Popen([BIN, "run", "-w", "-", "-c", scn, "--db", db],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdin.write("at\n")
+    # An endless stream of arrivals: the run only ends by the signal.
+    t = 0
+    deadline = time.time() + 1.0
+    try:
+        while time.time() < deadline:
+            p.stdin.write("".join("%d\n" % (t + i) for i in range(1000)))
+            t += 1000
+        p.send_signal(signal.SIGINT)
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    code = p.wait(timeout=30)
+    check("SIGINT exit 130", code == 130, str(code))
+    check("SIGINT rolled back", count(db, "runs") == 0 and
+          count(db, "dispatches") == 0)
+
+
+def main():
+    for name, fn in sorted(globals().items()):
+        if name.startswith("test_") and callable(fn):
+            fn()
+    print("cli: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

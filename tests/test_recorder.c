@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Tests of the SQLite recorder (sim/io/recorder.c), each on a database in a
+ * fresh temporary directory, read back through the sqlite3 API: the rows
+ * and their NULLs, the run's totals and description, run ids of appended
+ * runs, more rows than one insert batch, rollback (explicit, by a failing
+ * row and by closing mid-run) leaving nothing of the run, and paths that
+ * cannot be a database failing at open with 3 and "path: reason".
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "sim/io/recorder.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[96];
+} fixture;
+
+static int
+setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    const char *tmp = getenv("TMPDIR");
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "%s/rs-rec-XXXXXX",
+             tmp != NULL && strlen(tmp) < 32 ? tmp : "/tmp");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture *f = *state;
+    static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+    char p[128];
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* The one integer an SQL query returns (-1 for NULL). */
+static int64_t
+query_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = -2;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_type(st, 0) == SQLITE_NULL
+                ? -1 : sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The one text an SQL query returns, into out ("(null)" for NULL). */
+static void
+query_text(const char *path, const char *sql, char *out, size_t len)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, len, "%s", t != NULL ? (const char *)t : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static sim_row
+ok_row(int64_t id, int32_t attempt)
+{
+    sim_row r = {.req_id = id, .attempt = attempt, .priority = 1,
+                 .provider = 0, .cost = 1, .t_arrive = id * 1000,
+                 .t_ready = id * 1000, .t_dispatch = id * 1000 + 5,
+                 .t_done = id * 1000 + 20, .outcome = SIM_OK};
+    return r;
+}
+
+static rec *
+open_ok(const char *path)
+{
+    rec *r = NULL;
+    char err[256] = "";
+    int rc = rec_open(&r, path, err, sizeof err);
+    if (rc != 0)
+        fail_msg("rec_open: %s", err);
+    return r;
+}
+
+/* Begins a run with one provider; returns its id. */
+static int64_t
+begin_ok(rec *r, const char *label)
+{
+    rec_run run = {.label = label, .algo = "token_bucket", .seed = 42,
+                   .workload = "w.csv", .version = "0.1"};
+    int64_t id = 0;
+    char err[256] = "";
+    assert_int_equal(rec_begin(r, &run, &id, err, sizeof err), 0);
+    assert_int_equal(rec_provider(r, 0, "P1", 1, "token_bucket",
+                                  "rate=5/s burst=10", err, sizeof err), 0);
+    return id;
+}
+
+static void
+rows_ok(rec *r, int64_t first, int64_t n)
+{
+    char err[256] = "";
+    for (int64_t i = first; i < first + n; i++) {
+        sim_row row = ok_row(i, 1);
+        assert_int_equal(rec_row(r, &row, "alice", err, sizeof err), 0);
+    }
+}
+
+static void
+commit_ok(rec *r, int64_t requests)
+{
+    char err[256] = "";
+    int rc = rec_commit(r, requests, 3 * requests,
+                        "0123456789abcdef0123456789abcdef",
+                        "ab" "cdef0123456789abcdef0123456789abcdef0123456789"
+                        "abcdef0123456789", 1.5, err,
+                        sizeof err);
+    if (rc != 0)
+        fail_msg("rec_commit: %s", err);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void
+test_rows_and_nulls(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "", text[128];
+    rec *r = open_ok(f->path);
+    int64_t id = begin_ok(r, "first");
+    sim_row ok = ok_row(1, 1);
+    sim_row expired = {.req_id = 2, .attempt = 1, .priority = -3,
+                       .provider = -1, .cost = 2, .t_arrive = 7,
+                       .t_ready = 9, .t_dispatch = SIM_NONE,
+                       .t_done = SIM_NONE, .outcome = SIM_EXPIRED};
+    assert_int_equal(rec_row(r, &ok, "alice", err, sizeof err), 0);
+    assert_int_equal(rec_row(r, &expired, "bob", err, sizeof err), 0);
+    commit_ok(r, 2);
+    rec_close(r);
+
+    assert_int_equal(id, 1);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 2);
+    assert_int_equal(query_int(f->path, "SELECT t_dispatch FROM dispatches"
+                                        " WHERE req_id = 1"), 1005);
+    assert_int_equal(query_int(f->path, "SELECT t_done FROM dispatches"
+                                        " WHERE req_id = 1"), 1020);
+    assert_int_equal(query_int(f->path, "SELECT provider_id FROM dispatches"
+                                        " WHERE req_id = 1"), 0);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE req_id = 2 AND run_id = 1"
+                                        " AND attempt = 1 AND priority = -3"
+                                        " AND cost = 2 AND t_arrive = 7"
+                                        " AND t_ready = 9 AND client = 'bob'"
+                                        " AND t_dispatch IS NULL"
+                                        " AND t_done IS NULL"
+                                        " AND provider_id IS NULL"), 1);
+    query_text(f->path, "SELECT group_concat(outcome, ',') FROM"
+                        " (SELECT outcome FROM dispatches ORDER BY req_id)",
+               text, sizeof text);
+    assert_string_equal(text, "ok,expired");
+    query_text(f->path, "SELECT name || '|' || ord || '|' || algo || '|' ||"
+                        " params FROM providers WHERE run_id = 1",
+               text, sizeof text);
+    assert_string_equal(text, "P1|1|token_bucket|rate=5/s burst=10");
+}
+
+static void
+test_run_totals(void **state)
+{
+    fixture *f = *state;
+    char text[128];
+    rec *r = open_ok(f->path);
+    begin_ok(r, "totals");
+    rows_ok(r, 1, 3);
+    commit_ok(r, 3);
+    rec_close(r);
+
+    assert_int_equal(query_int(f->path, "SELECT requests FROM runs"), 3);
+    assert_int_equal(query_int(f->path, "SELECT events FROM runs"), 9);
+    assert_int_equal(query_int(f->path, "SELECT seed FROM runs"), 42);
+    assert_int_equal(query_int(f->path, "SELECT wall_ms = 1.5 FROM runs"), 1);
+    /* The workload's hash is only known at the end: rec_commit stores it. */
+    assert_int_equal(query_int(f->path, "SELECT workload_sha256 = 'abcdef01"
+                                        "23456789abcdef0123456789abcdef0123"
+                                        "456789abcdef0123456789' FROM runs"),
+                     1);
+    query_text(f->path, "SELECT digest FROM runs", text, sizeof text);
+    assert_string_equal(text, "0123456789abcdef0123456789abcdef");
+    query_text(f->path, "SELECT label || ' ' || algo || ' ' || workload"
+                        " || ' ' || version FROM runs", text, sizeof text);
+    assert_string_equal(text, "totals token_bucket w.csv 0.1");
+    query_text(f->path, "SELECT scenario FROM runs", text, sizeof text);
+    assert_string_equal(text, "(null)");
+    /* created: UTC ISO 8601, e.g. 2026-11-23T15:04:05Z */
+    query_text(f->path, "SELECT created FROM runs", text, sizeof text);
+    assert_int_equal(strlen(text), 20);
+    assert_true(text[4] == '-' && text[10] == 'T' && text[19] == 'Z');
+    assert_int_equal(query_int(f->path, "SELECT strftime('%Y-%m-%dT%H:%M:%SZ',"
+                                        " created) = created FROM runs"), 1);
+}
+
+/* Two runs, the second through a new connection, get distinct ids and keep
+ * their own rows; more rows than one insert batch all arrive. */
+static void
+test_runs_append(void **state)
+{
+    fixture *f = *state;
+    rec *r = open_ok(f->path);
+    int64_t a = begin_ok(r, "a");
+    rows_ok(r, 1, 1000);
+    commit_ok(r, 1000);
+    rec_close(r);
+    r = open_ok(f->path);
+    int64_t b = begin_ok(r, "b");
+    rows_ok(r, 1, 130);
+    commit_ok(r, 130);
+    rec_close(r);
+
+    assert_true(a != b);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE run_id = (SELECT run_id FROM"
+                                        " runs WHERE label = 'a')"), 1000);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE run_id = (SELECT run_id FROM"
+                                        " runs WHERE label = 'b')"), 130);
+    assert_int_equal(query_int(f->path, "SELECT sum(req_id) FROM dispatches"
+                                        " WHERE run_id = (SELECT run_id FROM"
+                                        " runs WHERE label = 'b')"),
+                     130 * 131 / 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM providers"), 2);
+}
+
+/* Two runs on one connection. */
+static void
+test_runs_same_connection(void **state)
+{
+    fixture *f = *state;
+    rec *r = open_ok(f->path);
+    int64_t a = begin_ok(r, "a");
+    rows_ok(r, 1, 5);
+    commit_ok(r, 5);
+    int64_t b = begin_ok(r, "b");
+    rows_ok(r, 1, 7);
+    commit_ok(r, 7);
+    rec_close(r);
+    assert_true(a != b);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 12);
+}
+
+static void
+test_rollback(void **state)
+{
+    fixture *f = *state;
+    rec *r = open_ok(f->path);
+    begin_ok(r, "kept");
+    rows_ok(r, 1, 3);
+    commit_ok(r, 3);
+    begin_ok(r, "dropped");
+    rows_ok(r, 1, 200);
+    rec_rollback(r);
+    rec_rollback(r); /* a second one does nothing */
+    /* The connection is still good, and nothing leaks into the next run. */
+    begin_ok(r, "next");
+    rows_ok(r, 1, 2);
+    commit_ok(r, 2);
+    rec_close(r);
+
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"
+                                        " WHERE label = 'dropped'"), 0);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 5);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM providers"), 2);
+}
+
+/* A bad row (the same req_id and attempt twice) fails with 3 and rolls the
+ * run back; further calls fail until the next rec_begin. */
+static void
+test_failure_rolls_back(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "";
+    rec *r = open_ok(f->path);
+    begin_ok(r, "bad");
+    rows_ok(r, 1, 10);
+    sim_row dup = ok_row(5, 1);
+    int rc = rec_row(r, &dup, "alice", err, sizeof err);
+    if (rc == 0) /* rows go in by batches: the commit reports it */
+        rc = rec_commit(r, 11, 0, NULL, NULL, 0.0, err, sizeof err);
+    assert_int_equal(rc, 3);
+    assert_non_null(strstr(err, f->path));
+    assert_non_null(strstr(err, "UNIQUE"));
+    assert_null(strchr(err, '\n'));
+    sim_row row = ok_row(50, 1);
+    assert_int_equal(rec_row(r, &row, "alice", err, sizeof err), 3);
+    assert_int_equal(rec_commit(r, 0, 0, NULL, NULL, 0.0, err, sizeof err), 3);
+    rec_rollback(r);
+    rec_close(r);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 0);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM providers"), 0);
+}
+
+/* Closing in the middle of a run (an interrupted run) keeps nothing. */
+static void
+test_close_mid_run(void **state)
+{
+    fixture *f = *state;
+    rec *r = open_ok(f->path);
+    begin_ok(r, "interrupted");
+    rows_ok(r, 1, 100);
+    rec_close(r);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 0);
+}
+
+static void
+expect_open_fails(const char *path)
+{
+    rec *r = (rec *)1;
+    char err[256] = "";
+    assert_int_equal(rec_open(&r, path, err, sizeof err), 3);
+    assert_null(r);
+    /* "path: reason", one line */
+    assert_int_equal(strncmp(err, path, strlen(path)), 0);
+    assert_int_equal(strncmp(err + strlen(path), ": ", 2), 0);
+    assert_true(strlen(err) > strlen(path) + 2);
+    assert_null(strchr(err, '\n'));
+}
+
+static void
+test_unwritable_paths(void **state)
+{
+    fixture *f = *state;
+    expect_open_fails("/nonexistent-dir/x.db");
+    expect_open_fails(f->dir); /* a directory */
+    /* a file that is not a database */
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs("this is not a database, just some text long enough to be read\n"
+          "by sqlite as a header and found wanting.............\n", fp);
+    fclose(fp);
+    expect_open_fails(f->path);
+}
+
+static void
+test_close_null(void **state)
+{
+    (void)state;
+    rec_close(NULL);
+    rec_rollback(NULL);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_rows_and_nulls),
+        T(test_run_totals),
+        T(test_runs_append),
+        T(test_runs_same_connection),
+        T(test_rollback),
+        T(test_failure_rolls_back),
+        T(test_close_mid_run),
+        T(test_unwritable_paths),
+        cmocka_unit_test(test_close_null),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

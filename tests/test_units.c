@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Tests for sim/io/units: decimal seconds, durations and rates are read
+ * exactly (never through a double), bad text gets a message instead of a
+ * guess, and formatting gives back the shortest exact decimal, so that
+ * format and parse round-trip.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "sim/io/units.h"
+#include "sim/time.h"
+
+#define NS 1000000000LL
+
+/* The value of a time that must parse. */
+static int64_t
+secs(const char *s)
+{
+    int64_t ns = -42;
+    const char *msg = units_parse_seconds(s, &ns);
+
+    if (msg != NULL)
+        fail_msg("\"%s\": %s", s, msg);
+    return ns;
+}
+
+static int64_t
+dur(const char *s)
+{
+    int64_t ns = -42;
+    const char *msg = units_parse_duration(s, &ns);
+
+    if (msg != NULL)
+        fail_msg("\"%s\": %s", s, msg);
+    return ns;
+}
+
+/* A parse that must fail, and must leave the output alone. */
+static void
+bad_secs(const char *s)
+{
+    int64_t ns = -42;
+
+    if (units_parse_seconds(s, &ns) == NULL)
+        fail_msg("\"%s\" parsed as %lld", s, (long long)ns);
+    assert_int_equal(ns, -42);
+}
+
+static void
+bad_dur(const char *s)
+{
+    int64_t ns = -42;
+
+    if (units_parse_duration(s, &ns) == NULL)
+        fail_msg("\"%s\" parsed as %lld", s, (long long)ns);
+    assert_int_equal(ns, -42);
+}
+
+static void
+test_seconds_exact(void **state)
+{
+    (void)state;
+    assert_int_equal(secs("0"), 0);
+    assert_int_equal(secs("0.000000001"), 1);
+    assert_int_equal(secs("12.5"), 12500000000LL);
+    assert_int_equal(secs("0.000001"), 1000);
+    assert_int_equal(secs("0.1"), 100000000);
+    assert_int_equal(secs("0.333333334"), 333333334);
+    assert_int_equal(secs("007"), 7 * NS);
+    assert_int_equal(secs(".5"), NS / 2);
+    assert_int_equal(secs("  3.25 "), 3250000000LL);
+    assert_int_equal(secs("\t1\t"), NS);
+    /* The largest time there is: INT64_MAX ns. */
+    assert_int_equal(secs("9223372036.854775807"), INT64_MAX);
+}
+
+static void
+test_seconds_bad(void **state)
+{
+    (void)state;
+    bad_secs("");
+    bad_secs("   ");
+    bad_secs("-1");
+    bad_secs("+1");
+    bad_secs("1e3");
+    bad_secs("1E-3");
+    bad_secs("0.0000000001");
+    bad_secs("1.0000000000");
+    bad_secs("9223372036.854775808");
+    bad_secs("99999999999999999999");
+    bad_secs("12x");
+    bad_secs("1.5s");
+    bad_secs("1.");
+    bad_secs(".");
+    bad_secs("1..2");
+    bad_secs("1 2");
+    bad_secs("0x10");
+    bad_secs("nan");
+    bad_secs("inf");
+}
+
+static void
+test_seconds_messages(void **state)
+{
+    int64_t ns;
+
+    (void)state;
+    assert_string_equal(units_parse_seconds("hi", &ns), "expected seconds (like 1.5)");
+    assert_string_equal(units_parse_seconds("-1", &ns), "must not be negative");
+    assert_string_equal(units_parse_seconds("1e3", &ns), "exponents are not allowed");
+    assert_string_equal(units_parse_seconds("0.1234567891", &ns),
+                        "more than 9 decimal places");
+    assert_string_equal(units_parse_seconds("1e30", &ns), "exponents are not allowed");
+    assert_string_equal(units_parse_seconds("10000000000", &ns), "too large");
+}
+
+static void
+test_durations(void **state)
+{
+    (void)state;
+    assert_int_equal(dur("1.5s"), 1500000000LL);
+    assert_int_equal(dur("250ms"), 250000000LL);
+    assert_int_equal(dur("2m"), 120 * NS);
+    assert_int_equal(dur("1h"), 3600 * NS);
+    assert_int_equal(dur("1.5h"), 5400 * NS);
+    assert_int_equal(dur("0.000000001h"), 3600);
+    assert_int_equal(dur("20us"), 20000);
+    assert_int_equal(dur("7ns"), 7);
+    assert_int_equal(dur("1.5us"), 1500);
+    assert_int_equal(dur("0.001ms"), 1000);
+    assert_int_equal(dur("12.5"), 12500000000LL);   /* no unit: seconds */
+    assert_int_equal(dur(" 3s "), 3 * NS);
+    assert_int_equal(dur("0s"), 0);
+}
+
+static void
+test_durations_bad(void **state)
+{
+    int64_t ns;
+
+    (void)state;
+    bad_dur("");
+    bad_dur("s");           /* a bare unit is for rates only */
+    bad_dur("1.5ns");
+    bad_dur("0.0001us");
+    bad_dur("1.0000005ms");
+    bad_dur("-1s");
+    bad_dur("+1s");
+    bad_dur("1e3ms");
+    bad_dur("10d");
+    bad_dur("1 s");
+    bad_dur("1S");
+    bad_dur("1sec");
+    bad_dur("3000000h");    /* past int64 nanoseconds */
+    bad_dur("9223372037s");
+    assert_string_equal(units_parse_duration("1.5ns", &ns), "finer than a nanosecond");
+    assert_string_equal(units_parse_duration("10d", &ns),
+                        "unknown unit (use ns, us, ms, s, m or h)");
+    assert_string_equal(units_parse_duration("3000000h", &ns), "too large");
+}
+
+static void
+rate(const char *s, int64_t count, int64_t period)
+{
+    int64_t c = -1, p = -1;
+    const char *msg = units_parse_rate(s, &c, &p);
+
+    if (msg != NULL)
+        fail_msg("\"%s\": %s", s, msg);
+    assert_int_equal(c, count);
+    assert_int_equal(p, period);
+}
+
+static void
+bad_rate(const char *s, const char *want)
+{
+    int64_t c = -1, p = -1;
+    const char *msg = units_parse_rate(s, &c, &p);
+
+    if (msg == NULL)
+        fail_msg("\"%s\" parsed as %lld/%lld", s, (long long)c, (long long)p);
+    if (want != NULL)
+        assert_string_equal(msg, want);
+    assert_int_equal(c, -1);
+    assert_int_equal(p, -1);
+}
+
+static void
+test_rates(void **state)
+{
+    (void)state;
+    rate("5/s", 5, NS);
+    rate("100/1m", 100, 60 * NS);
+    rate("3/2s", 3, 2 * NS);
+    rate("1000/1h", 1000, 3600 * NS);
+    rate("10/ms", 10, 1000000);
+    rate("1/0.5", 1, NS / 2);
+    rate("7/250ms", 7, 250000000);
+    rate(" 5 / s ", 5, NS);
+    rate("2/1.5m", 2, 90 * NS);
+}
+
+static void
+test_rates_bad(void **state)
+{
+    (void)state;
+    bad_rate("", "expected a rate COUNT/PERIOD (like 5/s or 100/1m)");
+    bad_rate("5", "expected a rate COUNT/PERIOD (like 5/s or 100/1m)");
+    bad_rate("5/", "expected a rate COUNT/PERIOD (like 5/s or 100/1m)");
+    bad_rate("/s", "expected a rate COUNT/PERIOD (like 5/s or 100/1m)");
+    bad_rate("x/s", "expected a rate COUNT/PERIOD (like 5/s or 100/1m)");
+    bad_rate("1.5/s", "expected a rate COUNT/PERIOD (like 5/s or 100/1m)");
+    bad_rate("0/s", "the count must be at least 1");
+    bad_rate("-5/s", "the count must be at least 1");
+    bad_rate("5/0s", "the period must be longer than 0");
+    bad_rate("5/0", "the period must be longer than 0");
+    bad_rate("5/-1s", "must not be negative");
+    bad_rate("5/1.5ns", "finer than a nanosecond");
+    bad_rate("5/day", "unknown unit (use ns, us, ms, s, m or h)");
+    bad_rate("5/s/s", NULL);
+    bad_rate("99999999999999999999/s", "too large");
+}
+
+static void
+integer(const char *s, int64_t lo, int64_t hi, int64_t want)
+{
+    int64_t v = -42;
+    const char *msg = units_parse_int(s, lo, hi, &v);
+
+    if (msg != NULL)
+        fail_msg("\"%s\": %s", s, msg);
+    assert_int_equal(v, want);
+}
+
+static void
+bad_integer(const char *s, int64_t lo, int64_t hi, const char *want)
+{
+    int64_t v = -42;
+    const char *msg = units_parse_int(s, lo, hi, &v);
+
+    if (msg == NULL)
+        fail_msg("\"%s\" parsed as %lld", s, (long long)v);
+    assert_string_equal(msg, want);
+    assert_int_equal(v, -42);
+}
+
+static void
+test_integers(void **state)
+{
+    (void)state;
+    integer("42", 0, 100, 42);
+    integer("-3", -10, 10, -3);
+    integer(" 7 ", 0, 10, 7);
+    integer("-0", 0, 0, 0);
+    integer("9223372036854775807", INT64_MIN, INT64_MAX, INT64_MAX);
+    integer("-9223372036854775808", INT64_MIN, INT64_MAX, INT64_MIN);
+    bad_integer("", 0, 10, "expected an integer");
+    bad_integer("-", 0, 10, "expected an integer");
+    bad_integer("+1", 0, 10, "expected an integer");
+    bad_integer("1.0", 0, 10, "expected an integer");
+    bad_integer("1e3", 0, 10000, "expected an integer");
+    bad_integer("hi", 0, 10, "expected an integer");
+    bad_integer("11", 0, 10, "too large");
+    bad_integer("0", 1, 10, "too small");
+    bad_integer("9223372036854775808", INT64_MIN, INT64_MAX, "too large");
+    bad_integer("-9223372036854775809", INT64_MIN, INT64_MAX, "too small");
+}
+
+static void
+formats(int64_t ns, const char *want)
+{
+    char buf[24];
+
+    assert_string_equal(units_format_seconds(ns, buf, sizeof buf), want);
+}
+
+static void
+test_format(void **state)
+{
+    (void)state;
+    formats(0, "0");
+    formats(NS / 2, "0.5");
+    formats(333333334, "0.333333334");
+    formats(1500000000, "1.5");
+    formats(2 * NS, "2");
+    formats(1, "0.000000001");
+    formats(12500000000LL, "12.5");
+    formats(1333333334, "1.333333334");
+    formats(-2 * NS, "-2");
+    formats(-1, "-0.000000001");
+    formats(INT64_MAX, "9223372036.854775807");
+    formats(INT64_MIN, "-9223372036.854775808");
+}
+
+/* Every non-negative time survives format then parse, and the text does
+ * too: the formatted form is canonical. */
+static void
+test_round_trip(void **state)
+{
+    static const int64_t samples[] = {
+        0, 1, 9, 10, 999999999, NS, NS + 1, 1500000000, 333333334, 666666667,
+        120 * NS, 12345678901234LL, INT64_MAX - 1, INT64_MAX,
+    };
+    char buf[24], again[24];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        int64_t back = secs(units_format_seconds(samples[i], buf, sizeof buf));
+
+        assert_int_equal(back, samples[i]);
+        assert_int_equal(dur(buf), samples[i]);
+        assert_string_equal(units_format_seconds(back, again, sizeof again), buf);
+    }
+    /* A pseudo-random sweep over many magnitudes. */
+    uint64_t x = 88172645463325252ULL;
+
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t ns = (int64_t)(x >> (1 + i % 63));
+
+        assert_int_equal(secs(units_format_seconds(ns, buf, sizeof buf)), ns);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seconds_exact),
+        cmocka_unit_test(test_seconds_bad),
+        cmocka_unit_test(test_seconds_messages),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_durations_bad),
+        cmocka_unit_test(test_rates),
+        cmocka_unit_test(test_rates_bad),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_round_trip),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
