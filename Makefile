@@ -46,7 +46,7 @@ test: deps
 check: test
 
 bench: deps $(B)/ratesim
-	@sh scripts/bench.sh $(B)/ratesim
+	@python3 scripts/bench.py $(B)/ratesim
 
 demo: deps $(B)/ratesim
 	@sh scripts/demo.sh $(B)/ratesim

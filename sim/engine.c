@@ -295,8 +295,11 @@ window_add(window *w, sim_time t, int64_t cost, sim_time len)
 static void
 provider_clear(provider *p)
 {
-    for (int i = 0; i < p->nlim; i++)
+    for (int i = 0; i < p->nlim; i++) {
+        if (p->lim[i].st && p->lim[i].a->clear)
+            p->lim[i].a->clear(p->lim[i].st);
         free(p->lim[i].st);
+    }
     free(p->win.t);
     free(p->win.c);
 }
@@ -998,6 +1001,8 @@ sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
             s->now = s->cfg.until;
             break;
         }
+        if (t == s->wake)
+            s->events++;        /* a provider wake-up */
         s->wake = SIM_NEVER;
         if ((rc = step(s, t)) != 0)
             return rc;

@@ -61,6 +61,9 @@ typedef struct algo {
     void (*admit)(void *st, sim_time now, int64_t cost);
     /* Give cost permits back at now; NULL when permits never return. */
     void (*release)(void *st, sim_time now, int64_t cost);
+    /* Free what init allocated inside st; NULL when it allocates nothing.
+     * Must accept a state that is all zero or whose init failed. */
+    void (*clear)(void *st);
 } algo;
 
 /* Helpers for algorithms that keep time scaled by N for a rate N/W (one

@@ -120,7 +120,7 @@ achieved_rate(const sim_provider_stats *st, sim_time end)
 static void
 print_text(const report *r, const sim *s, const report_run *run, FILE *f)
 {
-    char b1[32], b2[32], b3[32], b4[32];
+    char b1[32];
 
     if (run->run_id > 0)
         fprintf(f, "run %lld in %s", (long long)run->run_id, run->db);
@@ -148,17 +148,15 @@ print_text(const report *r, const sim *s, const report_run *run, FILE *f)
         else
             fputs("               -\n", f);
     }
-    fprintf(f, "\n%-8s %10s %12s %12s %12s %12s   (waits in s, within "
-            "%.1f%%)\n", "priority", "sent", "wait p50", "p95", "p99", "max",
-            100 * HIST_REL_ERROR);
+    fprintf(f, "\n%-8s %10s %10s %10s %10s %10s   (wait in s; "
+            "percentiles within %.1f%%)\n", "priority", "sent", "p50", "p95",
+            "p99", "max", 100 * HIST_REL_ERROR);
     for (int i = 0; i < r->npr; i++) {
         const hist *h = r->pr[i].wait;
-        fprintf(f, "%-8d %10llu %12s %12s %12s %12s\n", r->pr[i].priority,
-                (unsigned long long)hist_count(h),
-                units_format_seconds(hist_quantile(h, 0.50), b1, sizeof b1),
-                units_format_seconds(hist_quantile(h, 0.95), b2, sizeof b2),
-                units_format_seconds(hist_quantile(h, 0.99), b3, sizeof b3),
-                units_format_seconds(hist_max(h), b4, sizeof b4));
+        fprintf(f, "%-8d %10llu %10.4g %10.4g %10.4g %10.4g\n",
+                r->pr[i].priority, (unsigned long long)hist_count(h),
+                secs(hist_quantile(h, 0.50)), secs(hist_quantile(h, 0.95)),
+                secs(hist_quantile(h, 0.99)), secs(hist_max(h)));
     }
     fputs("\noutcomes:", f);
     for (int o = SIM_OK; o <= SIM_DROPPED; o++)

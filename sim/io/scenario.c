@@ -334,6 +334,8 @@ try_init(const algo *a, const algo_params *p, char *msg, size_t n)
         return 2;
     }
     rc = a->init(st, p, msg, n);
+    if (a->clear)
+        a->clear(st);
     free(st);
     return rc;
 }
