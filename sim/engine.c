@@ -18,8 +18,9 @@
  * of the instant as soon as its head waits. That is the dispatch rule of
  * SPEC §2 exactly, at a cost that does not grow with the queue's length.
  *
- * Requests whose candidates all refuse instead of queueing (mode = reject)
- * never wait: they are put in the `fresh` queue when they become ready and
+ * Requests whose candidates all refuse instead of queueing (mode = reject,
+ * or a limit whose queue is full, as a leaky bucket's: algo.overflow) never
+ * wait: they are put in the `fresh` queue when they become ready and
  * decided in the same scan, in queue order with the rest.
  *
  * Time. Events at one instant run in rank order (provider switches,
@@ -95,9 +96,15 @@ typedef struct provider {
     req *holder;
 } provider;
 
-typedef struct costq {
-    int64_t cost;
-} costq;
+/* A ready queue and what the scan needs to know of it. Queues [0, np)
+ * hold requests pinned to that provider; the others, one per cost, the
+ * requests free to go anywhere. */
+typedef struct wq {
+    rq q;
+    int64_t cost;               /* of every request in it (shared queues) */
+    int64_t permits;            /* total cost waiting in it */
+    uint64_t skip;              /* scan epoch in which it is done */
+} wq;
 
 struct sim {
     sim_config cfg;
@@ -105,9 +112,7 @@ struct sim {
     int np;
 
     heap *ev;
-    rq *queues;                 /* [0, np): pinned; then one per cost */
-    int64_t *qcost;             /* cost of each shared queue */
-    uint64_t *qskip;            /* scan epoch in which a queue is done */
+    wq *queues;
     int nq, capq;
     rq fresh;
 
@@ -387,9 +392,7 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
     s->ev = heap_new();
     s->capq = s->np + 8;
     s->queues = calloc((size_t)s->capq, sizeof *s->queues);
-    s->qcost = calloc((size_t)s->capq, sizeof *s->qcost);
-    s->qskip = calloc((size_t)s->capq, sizeof *s->qskip);
-    if (!s->prov || !s->ev || !s->queues || !s->qcost || !s->qskip)
+    if (!s->prov || !s->ev || !s->queues)
         goto oom;
     for (int i = 0; i < s->np; i++) {
         rc = provider_init(&s->prov[i], &cfg->providers[i], i, cfg->seed,
@@ -401,7 +404,7 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
         }
     }
     for (int i = 0; i < s->np; i++)
-        rq_init(&s->queues[i], req_before, s);
+        rq_init(&s->queues[i].q, req_before, s);
     s->nq = s->np;
     rq_init(&s->fresh, req_before, s);
     s->wake = SIM_NEVER;
@@ -423,14 +426,12 @@ sim_free(sim *s)
             provider_clear(&s->prov[i]);
     if (s->queues)
         for (int i = 0; i < s->nq; i++)
-            rq_clear(&s->queues[i]);
+            rq_clear(&s->queues[i].q);
     rq_clear(&s->fresh);
     for (size_t i = 0; i < s->nchunks; i++)
         free(s->chunks[i]);
     free(s->chunks);
     free(s->queues);
-    free(s->qcost);
-    free(s->qskip);
     free(s->prov);
     heap_free(s->ev);
     free(s);
@@ -478,16 +479,25 @@ emit(sim *s, const req *r, int outcome, int provider)
     return s->sink(s->sink_ctx, &row, s->err, s->errlen);
 }
 
+/* Takes r out of whichever ready queue holds it. */
+static void
+unqueue(sim *s, req *r)
+{
+    if (r->state == RS_QUEUED) {
+        rq_remove(&s->queues[r->queue].q, &r->node);
+        s->queues[r->queue].permits -= r->in.cost;
+    } else if (r->state == RS_FRESH) {
+        rq_remove(&s->fresh, &r->node);
+    }
+}
+
 /* Ends a request that never went out, and frees it. */
 static int
 finish_unsent(sim *s, req *r, int outcome, int provider)
 {
     int rc;
 
-    if (r->state == RS_QUEUED)
-        rq_remove(&s->queues[r->queue], &r->node);
-    else if (r->state == RS_FRESH)
-        rq_remove(&s->fresh, &r->node);
+    unqueue(s, r);
     if (outcome == SIM_REJECTED && provider >= 0)
         s->prov[provider].st.rejected++;
     rc = emit(s, r, outcome, provider);
@@ -556,10 +566,7 @@ dispatch(sim *s, req *r, int pi)
     sim_time svc;
     heap_ev ev;
 
-    if (r->state == RS_QUEUED)
-        rq_remove(&s->queues[r->queue], &r->node);
-    else
-        rq_remove(&s->fresh, &r->node);
+    unqueue(s, r);
     for (int i = 0; i < p->nlim; i++)
         p->lim[i].a->admit(p->lim[i].st, s->now, r->in.cost);
     svc = service_time(p, r);
@@ -653,7 +660,8 @@ best_head(const sim *s, int *qi)
 
     for (int q = 0; q < s->nq; q++) {
         req *h;
-        if (s->qskip[q] == s->epoch || !(h = (req *)rq_peek(&s->queues[q])))
+        if (s->queues[q].skip == s->epoch ||
+            !(h = (req *)rq_peek(&s->queues[q].q)))
             continue;
         if (!best || req_before(&h->node, &best->node, s)) {
             best = h;
@@ -706,7 +714,7 @@ dispatch_scan(sim *s)
             continue;
         }
         hold_candidates(s, r);
-        s->qskip[qi] = s->epoch;
+        s->queues[qi].skip = s->epoch;
     }
     s->wake = next_wake(s);
     return 0;
@@ -733,29 +741,53 @@ static int
 cost_queue(sim *s, int64_t cost)
 {
     for (int q = s->np; q < s->nq; q++)
-        if (s->qcost[q] == cost)
+        if (s->queues[q].cost == cost)
             return q;
     if (s->nq == s->capq) {
-        int cap = s->capq * 2;
-        rq *nq = realloc(s->queues, (size_t)cap * sizeof *nq);
-        int64_t *nc;
-        uint64_t *ns;
+        /* Queues hold no pointers into themselves: moving them is safe. */
+        wq *nq = realloc(s->queues, 2 * (size_t)s->capq * sizeof *nq);
         if (!nq)
             return -1;
         s->queues = nq;
-        /* Queues hold no pointers into themselves, so moving them is safe. */
-        if (!(nc = realloc(s->qcost, (size_t)cap * sizeof *nc)))
-            return -1;
-        s->qcost = nc;
-        if (!(ns = realloc(s->qskip, (size_t)cap * sizeof *ns)))
-            return -1;
-        s->qskip = ns;
-        s->capq = cap;
+        s->capq *= 2;
     }
-    rq_init(&s->queues[s->nq], req_before, s);
-    s->qcost[s->nq] = cost;
-    s->qskip[s->nq] = 0;
+    memset(&s->queues[s->nq], 0, sizeof *s->queues);
+    rq_init(&s->queues[s->nq].q, req_before, s);
+    s->queues[s->nq].cost = cost;
     return s->nq++;
+}
+
+/* Permits waiting that may use provider pi: in its pinned queue and in
+ * the shared queues of costs it could ever admit. */
+static int64_t
+permits_waiting(const sim *s, int pi)
+{
+    int64_t sum = s->queues[pi].permits;
+
+    for (int q = s->np; q < s->nq; q++)
+        if (s->queues[q].cost <= s->prov[pi].capacity)
+            sum += s->queues[q].permits;
+    return sum;
+}
+
+/* Would provider p refuse r, becoming ready now, rather than queue it? */
+static int
+refuses(const sim *s, int pi, const req *r)
+{
+    const provider *p = &s->prov[pi];
+    int64_t ahead = -1;
+
+    if (p->cfg.mode == SIM_MODE_REJECT)
+        return 1;
+    for (int i = 0; i < p->nlim; i++) {
+        if (!p->lim[i].a->overflow)
+            continue;
+        if (ahead < 0)
+            ahead = permits_waiting(s, pi);
+        if (p->lim[i].a->overflow(p->lim[i].st, s->now, r->in.cost, ahead))
+            return 1;
+    }
+    return 0;
 }
 
 /* Is there a provider r may use that could ever admit it? */
@@ -771,7 +803,8 @@ ever_servable(const sim *s, const req *r)
     return 0;
 }
 
-/* Do r's candidates exist now and all refuse rather than queue? */
+/* Do r's candidates exist now and all refuse rather than queue it (mode =
+ * reject, or a full leaky bucket)? Then it never waits. */
 static int
 reject_only(const sim *s, const req *r)
 {
@@ -779,10 +812,9 @@ reject_only(const sim *s, const req *r)
 
     may_use(s, r, &lo, &hi);
     for (int i = lo; i < hi; i++) {
-        const provider *p = &s->prov[i];
-        if (!is_candidate(p, r))
+        if (!is_candidate(&s->prov[i], r))
             continue;
-        if (p->cfg.mode != SIM_MODE_REJECT)
+        if (!refuses(s, i, r))
             return 0;
         any = 1;
     }
@@ -805,8 +837,9 @@ on_ready(sim *s, req *r)
         return 0;
     }
     q = r->in.provider >= 0 ? r->in.provider : cost_queue(s, r->in.cost);
-    if (q < 0 || rq_push(&s->queues[q], &r->node) != 0)
+    if (q < 0 || rq_push(&s->queues[q].q, &r->node) != 0)
         goto oom;
+    s->queues[q].permits += r->in.cost;
     r->state = RS_QUEUED;
     r->queue = q;
     return 0;
@@ -946,7 +979,7 @@ drain(sim *s)
     }
     for (int q = 0; q < s->nq; q++) {
         rq_node *n;
-        while ((n = rq_peek(&s->queues[q])))
+        while ((n = rq_peek(&s->queues[q].q)))
             if ((rc = finish_unsent(s, (req *)n, SIM_EXPIRED, -1)) != 0)
                 return rc;
     }

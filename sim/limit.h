@@ -61,6 +61,11 @@ typedef struct algo {
     void (*admit)(void *st, sim_time now, int64_t cost);
     /* Give cost permits back at now; NULL when permits never return. */
     void (*release)(void *st, sim_time now, int64_t cost);
+    /* Would a request of cost c that becomes ready now, with `ahead`
+     * permits already waiting for this limit's provider, be refused rather
+     * than queued (a leaky bucket's full queue)? NULL: never. */
+    int (*overflow)(const void *st, sim_time now, int64_t cost,
+                    int64_t ahead);
     /* Free what init allocated inside st; NULL when it allocates nothing.
      * Must accept a state that is all zero or whose init failed. */
     void (*clear)(void *st);

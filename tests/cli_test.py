@@ -193,6 +193,36 @@ def test_help_and_usage():
 
 
 # ---------------------------------------------------------------------
+# schedule: K calls at time 0
+
+def test_schedule():
+    def sched(*a):
+        r = run("schedule", *a)
+        return r.returncode, r.stdout.strip(), r.stderr.strip()
+    check("schedule default", sched("--limit", "2/1s", "--count", "5") ==
+          (0, "[0,0,1,1,2]", ""))
+    check("schedule token_bucket", sched("--limit", "2/1s", "--count", "5",
+          "--algo", "token_bucket", "--burst", "2") ==
+          (0, "[0,0,0.5,1,1.5]", ""))
+    check("schedule exact", sched("--limit", "3/s", "--count", "4", "--algo",
+          "gcra", "--burst", "1") == (0, "[0,0.333333334,0.666666667,1]", ""))
+    check("schedule leaky refuses", sched("--limit", "2/s", "--count", "5",
+          "--algo", "leaky_bucket", "--burst", "2") ==
+          (0, "[0,0.5,1,null,null]", ""))
+    check("schedule zero", sched("--limit", "2/s", "--count", "0") ==
+          (0, "[]", ""))
+    code, out, err = sched("--limit", "2/s", "--count", "3", "--burst", "4",
+                           "--algo", "fixed_window")
+    check("schedule burst not taken", code == 2 and "--burst" in err, err)
+    code, out, err = sched("--limit", "fast", "--count", "3")
+    check("schedule bad limit", code == 2 and "--limit" in err, err)
+    code, out, err = sched("--limit", "2/s")
+    check("schedule missing count", code == 2 and "usage" in err, err)
+    code, out, err = sched("--help")
+    check("schedule --help", code == 0 and "[0,0,1,1,2]" in out)
+
+
+# ---------------------------------------------------------------------
 # Bad input: one located line, exit 2 (3 for the database), no run kept
 
 def bad(name, wl_text, scn_text, want_code, want_msg, db_path=None):

@@ -15,6 +15,7 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"run", cmd_run, "simulate a workload against a scenario and record it"},
+    {"schedule", cmd_schedule, "when K calls issued at once would go out"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
