@@ -16,13 +16,15 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const algo algo_token_bucket;
 extern const algo algo_fixed_window;
+extern const algo algo_sliding_window;
+extern const algo algo_token_bucket;
 extern const algo algo_concurrency;
 extern const algo algo_leaky_bucket;
 
 static const algo *const registry[] = {
     &algo_fixed_window,
+    &algo_sliding_window,
     &algo_token_bucket,
     &algo_leaky_bucket,
     &algo_concurrency,

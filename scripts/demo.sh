@@ -8,12 +8,12 @@ DB=results/demo.db
 rm -f "$DB"
 echo "\$ ratesim run -w workloads/demo.csv -c workloads/demo.ini --db $DB"
 "$BIN" run -w workloads/demo.csv -c workloads/demo.ini --db "$DB" --label demo
-for a in fixed_window token_bucket; do
-  echo
-  echo "\$ ratesim run ... --algo $a --json | (digest, outcomes, waits)"
+echo
+echo "The same traffic with every algorithm in place of the scenario's:"
+for a in fixed_window sliding_log sliding_window token_bucket leaky_bucket gcra; do
   "$BIN" run -w workloads/demo.csv -c workloads/demo.ini --db "$DB" \
     --algo "$a" --label "demo-$a" --json |
-    python3 -c 'import json,sys; j=json.load(sys.stdin); print("  algo %s: %s; p99 wait of priority 2: %.3f s; digest %s" % (j["algo"], ", ".join("%s %d" % kv for kv in j["outcomes"].items() if kv[1]), next((p["wait_p99_s"] for p in j["priorities"] if p["priority"] == 2), 0), j["digest"]))'
+    python3 -c 'import json,sys; j=json.load(sys.stdin); print("  %-15s %s; p99 wait of priority 2: %.3f s" % (j["algo"], ", ".join("%s %d" % kv for kv in j["outcomes"].items() if kv[1]), next((p["wait_p99_s"] for p in j["priorities"] if p["priority"] == 2), 0)))'
 done
 echo
 echo "\$ sqlite3 $DB 'SELECT run_id, label, algo, requests, digest FROM runs'"

@@ -141,6 +141,28 @@ def test_run_records():
     check("deterministic rows", rows(db, 1) == rows(db, 2))
 
 
+def test_stacked_limits():
+    # token_bucket 1/s burst 1 AND fixed_window 2/3s, five at 0. The bucket
+    # alone would give 0,1,2,3,4; the window allows two per [0,3), [3,6):
+    # 1 at 0; 2 at 1 (token back, window has room); 3 has its token at 2
+    # but the window is full until 3; 4 at 4 (token; window [3,6) has 1);
+    # 5 has its token at 5 but the window is full until 6.
+    scn = write("stacked.ini", "[provider P]\nlimit = token_bucket 1/s "
+                "burst=1\nlimit = fixed_window 2/3s\n")
+    wl = write("five.csv", "at\n0\n0\n0\n0\n0\n")
+    db = os.path.join(TMP, "stacked.db")
+    r = run("run", "-w", wl, "-c", scn, "--db", db)
+    check("stacked exit 0", r.returncode == 0, r.stderr)
+    got = [t for _, _, _, t, _, _ in rows(db)]
+    check("stacked schedule", got == [0, 10**9, 3 * 10**9, 4 * 10**9,
+                                      6 * 10**9], str(got))
+    c = sqlite3.connect(db)
+    prov = c.execute("SELECT algo, params FROM providers").fetchone()
+    c.close()
+    check("stacked providers row", prov == ("token_bucket+fixed_window",
+          "token_bucket 1/1s burst=1; fixed_window 2/3s"), str(prov))
+
+
 def test_json_and_none():
     scn, wl = write("s.ini", SCN), write("w.csv", WL)
     r = run("run", "-w", wl, "-c", scn, "--db", "none", "--json")

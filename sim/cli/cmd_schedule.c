@@ -113,6 +113,11 @@ build_provider(const sched_opts *o, sim_provider_cfg *p)
     p->order = 1;
     p->enabled = 1;
     p->nlimits = 1;
+    if ((why = units_parse_rate(o->limit, &p->limits[0].p.count,
+                                &p->limits[0].p.window))) {
+        cli_error("--limit: %s, got \"%s\"", why, o->limit);
+        return CLI_USAGE;
+    }
     if (!a) {
         algo_names(names, sizeof names);
         cli_error("--algo: unknown algorithm \"%s\" (known: %s)", o->algo,
@@ -123,11 +128,6 @@ build_provider(const sched_opts *o, sim_provider_cfg *p)
         return sched_usage_error("--algo: %s takes no rate", a->name);
     if (o->burst && !(a->takes & ALGO_TAKES_BURST))
         return sched_usage_error("--burst: %s takes no burst", a->name);
-    if ((why = units_parse_rate(o->limit, &p->limits[0].p.count,
-                                &p->limits[0].p.window))) {
-        cli_error("--limit: %s, got \"%s\"", why, o->limit);
-        return CLI_USAGE;
-    }
     p->limits[0].algo = a;
     if (a->takes & ALGO_TAKES_BURST)
         p->limits[0].p.burst = o->burst ? o->burst : p->limits[0].p.count;
