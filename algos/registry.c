@@ -17,16 +17,20 @@
 #include <string.h>
 
 extern const algo algo_fixed_window;
+extern const algo algo_sliding_log;
 extern const algo algo_sliding_window;
 extern const algo algo_token_bucket;
 extern const algo algo_concurrency;
 extern const algo algo_leaky_bucket;
+extern const algo algo_gcra;
 
 static const algo *const registry[] = {
     &algo_fixed_window,
+    &algo_sliding_log,
     &algo_sliding_window,
     &algo_token_bucket,
     &algo_leaky_bucket,
+    &algo_gcra,
     &algo_concurrency,
 };
 

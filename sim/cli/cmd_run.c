@@ -17,13 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "algos/algos.h"
 #include "sim/cli/report.h"
-#include "sim/digest.h"
+#include "sim/cli/runner.h"
 #include "sim/engine.h"
 #include "sim/io/recorder.h"
-#include "sim/io/scenario.h"
 #include "sim/io/units.h"
-#include "sim/io/workload.h"
 
 #define DEFAULT_DB "results/ratesim.db"
 #define PROGRESS_EVERY 65536
@@ -60,11 +59,8 @@ typedef struct run_opts {
 } run_opts;
 
 typedef struct run_ctx {
-    const sim_config *cfg;
-    wl *w;
     rec *r;
     report *rep;
-    digest dg;
 } run_ctx;
 
 static volatile sig_atomic_t stop_signal;
@@ -115,10 +111,14 @@ parse_opts(int argc, char **argv, run_opts *o)
         case 'd': o->db = optarg; break;
         case 'l': o->label = optarg; break;
         case 'j': o->json = 1; break;
-        case 'h':
+        case 'h': {
+            char names[256];
+            algo_names(names, sizeof names);
             fputs(run_usage, stdout);
             fputs(run_help, stdout);
+            printf("\nAlgorithms: %s.\n", names);
             return -1;
+        }
         case 's':
             if (units_parse_int(optarg, 0, INT64_MAX, &v)) {
                 cli_error("--seed: expected a non-negative integer, got "
@@ -152,27 +152,17 @@ parse_opts(int argc, char **argv, run_opts *o)
 /* ------------------------------------------------------------------ */
 
 static int
-source(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    return wl_next(((run_ctx *)ctx)->w, out, err, errlen);
-}
-
-static int
-sink(void *ctx, const sim_row *row, char *err, size_t errlen)
+sink(void *ctx, const sim_row *row, const char *client, const char *provider,
+     char *err, size_t errlen)
 {
     run_ctx *c = ctx;
-    const char *pname = row->provider >= 0
-                            ? c->cfg->providers[row->provider].name : NULL;
 
-    digest_add(&c->dg, row, pname);
+    (void)provider;
     if (report_row(c->rep, row) != 0) {
         snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }
-    if (c->r)
-        return rec_row(c->r, row, wl_client_name(c->w, row->client), err,
-                       errlen);
-    return 0;
+    return c->r ? rec_row(c->r, row, client, err, errlen) : 0;
 }
 
 /* Progress on a terminal: a few updates a second once a run passes 1 s. */
@@ -271,60 +261,57 @@ exit_code(int rc)
 }
 
 static int
-simulate(const run_opts *o, sim_config *cfg)
+simulate(const run_opts *o)
 {
-    char err[1024] = "", scn_sha[65], wl_sha[65], dg[33];
-    const char *names[256];
-    run_ctx ctx = {.cfg = cfg};
-    sim *s = NULL;
+    char err[1024] = "", wl_sha[65], dg[33];
+    runner_in in = {.workload = o->workload, .scenario = o->scenario,
+                    .algo = o->algo, .seed = o->seed, .has_seed = o->has_seed};
+    runner *rn = NULL;
+    run_ctx ctx = {0};
     int64_t run_id = 0;
     int rc;
     struct timespec t0;
     progress prog = {0};
     report_run rr;
 
-    for (int i = 0; i < cfg->nproviders && i < 256; i++)
-        names[i] = cfg->providers[i].name;
-    scn_sha256(o->scenario, scn_sha);
-    if ((rc = wl_open(&ctx.w, o->workload, names, cfg->nproviders, err,
-                      sizeof err)) != 0 ||
-        (rc = sim_new(&s, cfg, err, sizeof err)) != 0)
+    if ((rc = runner_open(&rn, &in, err, sizeof err)) != 0)
         goto fail;
-    if (!(ctx.rep = report_new(cfg))) {
+    if (!(ctx.rep = report_new(runner_config(rn)))) {
         snprintf(err, sizeof err, "out of memory");
         rc = SIM_EIO;
         goto fail;
     }
     if (strcmp(o->db, "none") != 0 &&
-        (rc = open_db(o, cfg, scn_sha, &ctx.r, &run_id)) != 0)
+        (rc = open_db(o, runner_config(rn), runner_scenario_sha256(rn),
+                      &ctx.r, &run_id)) != 0)
         goto out;
-    digest_init(&ctx.dg);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     prog.t0 = t0;
     if (isatty(STDERR_FILENO))
-        sim_set_progress(s, show_progress, &prog, PROGRESS_EVERY);
-    sim_set_stop(s, &stop_signal);
+        sim_set_progress(runner_sim(rn), show_progress, &prog, PROGRESS_EVERY);
+    sim_set_stop(runner_sim(rn), &stop_signal);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    rc = sim_run(s, source, &ctx, sink, &ctx, err, sizeof err);
+    rc = runner_go(rn, sink, &ctx, err, sizeof err);
     if (prog.shown)
         fputs("\n", stderr);
     if (rc != 0)
         goto fail;
-    wl_sha256(ctx.w, wl_sha);
-    digest_hex(&ctx.dg, dg);
+    runner_workload_sha256(rn, wl_sha);
+    runner_digest(rn, dg);
     rr = (report_run){
         .run_id = run_id, .label = o->label, .algo = o->algo, .db = o->db,
-        .digest = dg, .seed = cfg->seed, .requests = sim_requests(s),
-        .events = sim_events(s), .end = sim_end_time(s),
-        .wall_ms = wall_ms_since(&t0),
+        .digest = dg, .seed = runner_config(rn)->seed,
+        .requests = sim_requests(runner_sim(rn)),
+        .events = sim_events(runner_sim(rn)),
+        .end = sim_end_time(runner_sim(rn)), .wall_ms = wall_ms_since(&t0),
     };
     if (ctx.r && rec_commit(ctx.r, (int64_t)rr.requests, (int64_t)rr.events,
                             dg, wl_sha, rr.wall_ms, err, sizeof err) != 0) {
         rc = SIM_EIO;
         goto fail;
     }
-    report_print(ctx.rep, s, &rr, stdout, o->json);
+    report_print(ctx.rep, runner_sim(rn), &rr, stdout, o->json);
     if (fflush(stdout) != 0) {
         cli_error("stdout: %s", strerror(errno));
         rc = CLI_IO;
@@ -341,8 +328,7 @@ fail:
 out:
     rec_close(ctx.r);
     report_free(ctx.rep);
-    sim_free(s);
-    wl_close(ctx.w);
+    runner_close(rn);
     return rc;
 }
 
@@ -350,24 +336,9 @@ int
 cmd_run(int argc, char **argv)
 {
     run_opts o;
-    sim_config cfg;
-    char err[1024];
     int rc = parse_opts(argc, argv, &o);
 
     if (rc != 0)
         return rc < 0 ? CLI_OK : rc;
-    if (scn_load(o.scenario, &cfg, err, sizeof err) != 0) {
-        cli_error("%s", err);
-        return CLI_USAGE;
-    }
-    if (o.has_seed)
-        cfg.seed = o.seed;
-    if (o.algo && scn_override_algo(&cfg, o.algo, err, sizeof err) != 0) {
-        cli_error("%s", err);
-        scn_clear(&cfg);
-        return CLI_USAGE;
-    }
-    rc = simulate(&o, &cfg);
-    scn_clear(&cfg);
-    return rc;
+    return simulate(&o);
 }

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The runner (see runner.h). It owns the scenario's sim_config, the
+ * workload reader and the engine, so a command holds one object and frees
+ * it once.
+ */
+#include "sim/cli/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim/digest.h"
+#include "sim/io/scenario.h"
+#include "sim/io/workload.h"
+
+struct runner {
+    sim_config cfg;
+    int loaded;
+    wl *w;
+    sim *s;
+    char scn_sha[65];
+    digest dg;
+    runner_row_fn fn;
+    void *ctx;
+};
+
+static int
+open_workload(runner *r, const char *path, char *err, size_t errlen)
+{
+    const char **names = calloc((size_t)r->cfg.nproviders + 1, sizeof *names);
+    int rc;
+
+    if (!names) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
+    }
+    for (int i = 0; i < r->cfg.nproviders; i++)
+        names[i] = r->cfg.providers[i].name;
+    rc = wl_open(&r->w, path, names, r->cfg.nproviders, err, errlen);
+    free(names);
+    return rc;
+}
+
+int
+runner_open(runner **out, const runner_in *in, char *err, size_t errlen)
+{
+    runner *r = calloc(1, sizeof *r);
+    int rc;
+
+    *out = NULL;
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
+    }
+    if ((rc = scn_load(in->scenario, &r->cfg, err, errlen)) != 0)
+        goto fail;
+    r->loaded = 1;
+    if (in->has_seed)
+        r->cfg.seed = in->seed;
+    if (in->algo &&
+        (rc = scn_override_algo(&r->cfg, in->algo, err, errlen)) != 0)
+        goto fail;
+    if (scn_sha256(in->scenario, r->scn_sha) != 0)
+        r->scn_sha[0] = '\0';
+    if ((rc = open_workload(r, in->workload, err, errlen)) != 0 ||
+        (rc = sim_new(&r->s, &r->cfg, err, errlen)) != 0)
+        goto fail;
+    digest_init(&r->dg);
+    *out = r;
+    return 0;
+fail:
+    runner_close(r);
+    return rc;
+}
+
+void
+runner_close(runner *r)
+{
+    if (!r)
+        return;
+    sim_free(r->s);
+    wl_close(r->w);
+    if (r->loaded)
+        scn_clear(&r->cfg);
+    free(r);
+}
+
+const sim_config *
+runner_config(const runner *r)
+{
+    return &r->cfg;
+}
+
+sim *
+runner_sim(runner *r)
+{
+    return r->s;
+}
+
+const char *
+runner_scenario_sha256(const runner *r)
+{
+    return r->scn_sha[0] ? r->scn_sha : NULL;
+}
+
+static int
+source(void *ctx, sim_request *out, char *err, size_t errlen)
+{
+    return wl_next(((runner *)ctx)->w, out, err, errlen);
+}
+
+static int
+sink(void *ctx, const sim_row *row, char *err, size_t errlen)
+{
+    runner *r = ctx;
+    const char *pname = row->provider >= 0
+                            ? r->cfg.providers[row->provider].name : NULL;
+
+    digest_add(&r->dg, row, pname);
+    return r->fn(r->ctx, row, wl_client_name(r->w, row->client), pname, err,
+                 errlen);
+}
+
+int
+runner_go(runner *r, runner_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+    r->fn = fn;
+    r->ctx = ctx;
+    return sim_run(r->s, source, r, sink, r, err, errlen);
+}
+
+void
+runner_digest(const runner *r, char hex[33])
+{
+    digest_hex(&r->dg, hex);
+}
+
+void
+runner_workload_sha256(const runner *r, char hex[65])
+{
+    wl_sha256(r->w, hex);
+}
