@@ -41,7 +41,7 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/libratesim.a
 test: deps
 	@$(MAKE) --no-print-directory $(B)/ratesim $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
-	@python3 tests/cli_test.py $(B)/ratesim
+	@set -e; for t in tests/cli_*.py; do python3 $$t $(B)/ratesim; done
 
 check: test
 
