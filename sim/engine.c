@@ -31,6 +31,7 @@
  */
 #include "sim/engine.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,13 @@
 
 /* Event classes, in the order they run at one instant (SPEC §2). */
 enum { RANK_SWITCH, RANK_DONE, RANK_EXPIRE, RANK_ARRIVE };
-enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY };
+enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY, EV_RESUBMIT,
+       EV_RESUME };
 
-/* Where a request is in its life. */
-enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT };
+/* Where a request is in its life: arrived and not yet ready; waiting in a
+ * ready queue; about to be decided (reject-only); out at a provider; held
+ * by its client (a retry back-off, or a wait_reset pause). */
+enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD };
 
 #define POOL_CHUNK 1024
 #define STOP_EVERY 4096
@@ -61,6 +65,7 @@ typedef struct req {
     int state;
     int outcome;
     sim_time t_dispatch, t_done;
+    algo_i128 tag;              /* queue = wfq: virtual finish tag */
     struct req *next_free;
 } req;
 
@@ -86,6 +91,7 @@ typedef struct provider {
     int enabled;
     int releases;               /* some limit takes permits back */
     int64_t capacity;           /* largest cost it can ever admit */
+    int64_t inflight;           /* dispatched, not yet completed */
     int next_switch;            /* schedule entries applied so far */
     uint64_t fail_at;           /* rng_threshold(cfg.fail) */
     rng lat_rng, fail_rng;
@@ -106,10 +112,31 @@ typedef struct wq {
     uint64_t skip;              /* scan epoch in which it is done */
 } wq;
 
+/* A client with a [client] section. A wait_reset pause holds the client's
+ * requests in `held`, best first, until `paused_until`. */
+typedef struct client {
+    sim_client_cfg cfg;
+    limit quota;
+    rng jitter;
+    sim_time paused_until;      /* SIM_NONE when not paused */
+    rq held;
+} client;
+
 struct sim {
     sim_config cfg;
     provider *prov;
     int np;
+    client *cl;
+    int ncl;
+    int rr_next;                /* route = round_robin: where to start */
+
+    /* queue = wfq: finish tags in units of 1/wfq_scale permit, so that
+     * cost/weight is a whole number for every weight; the virtual time is
+     * the tag of the last request sent. */
+    algo_i128 *last_tag;        /* by client number */
+    size_t ntags;
+    algo_i128 vtime;
+    int64_t wfq_scale;
 
     heap *ev;
     wq *queues;
@@ -125,6 +152,7 @@ struct sim {
     uint64_t seq;
     uint64_t events, requests, live;
     int ran;
+    int ending;                 /* draining: no more reactions */
 
     sim_source_fn src;
     void *src_ctx;
@@ -155,18 +183,35 @@ sim_outcome_name(int outcome)
 /* Queue order                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Priority (higher first; not for fifo), then ready time, then arrival. */
+/* The queue order (SPEC §2, §4), always total: edf puts the earliest
+ * deadline first (none last); then priority, higher first (not for fifo);
+ * wfq then the smaller finish tag; then ready time, then arrival. */
 static int
 req_before(const rq_node *an, const rq_node *bn, const void *ctx)
 {
     const req *a = (const req *)an, *b = (const req *)bn;
     const sim *s = ctx;
 
-    if (s->cfg.queue == SIM_QUEUE_PRIORITY &&
-        a->in.priority != b->in.priority)
+    if (s->cfg.queue == SIM_QUEUE_EDF && a->in.deadline != b->in.deadline)
+        return a->in.deadline < b->in.deadline;
+    if (s->cfg.queue != SIM_QUEUE_FIFO && a->in.priority != b->in.priority)
         return a->in.priority > b->in.priority;
+    if (s->cfg.queue == SIM_QUEUE_WFQ && a->tag != b->tag)
+        return a->tag < b->tag;
     if (a->ready != b->ready)
         return a->ready < b->ready;
+    return a->seq < b->seq;
+}
+
+/* A client's held requests: priority (higher first), then arrival. */
+static int
+held_before(const rq_node *an, const rq_node *bn, const void *ctx)
+{
+    const req *a = (const req *)an, *b = (const req *)bn;
+
+    (void)ctx;
+    if (a->in.priority != b->in.priority)
+        return a->in.priority > b->in.priority;
     return a->seq < b->seq;
 }
 
@@ -297,14 +342,41 @@ window_add(window *w, sim_time t, int64_t cost, sim_time len)
     return 0;
 }
 
+/* Makes limit l from c. Returns 0, or an error class with "what: why". */
+static int
+limit_init(limit *l, const sim_limit_cfg *c, const char *what, char *err,
+           size_t errlen)
+{
+    char why[160];
+
+    l->a = c->algo;
+    l->p = c->p;
+    l->st = calloc(1, l->a->state_size ? l->a->state_size : 1);
+    if (!l->st) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
+    }
+    if (l->a->init(l->st, &l->p, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", what, why);
+        return SIM_EINPUT;
+    }
+    return 0;
+}
+
+static void
+limit_clear(limit *l)
+{
+    if (l->st && l->a->clear)
+        l->a->clear(l->st);
+    free(l->st);
+    l->st = NULL;
+}
+
 static void
 provider_clear(provider *p)
 {
-    for (int i = 0; i < p->nlim; i++) {
-        if (p->lim[i].st && p->lim[i].a->clear)
-            p->lim[i].a->clear(p->lim[i].st);
-        free(p->lim[i].st);
-    }
+    for (int i = 0; i < p->nlim; i++)
+        limit_clear(&p->lim[i]);
     free(p->win.t);
     free(p->win.c);
 }
@@ -313,7 +385,8 @@ static int
 provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
               char *err, size_t errlen)
 {
-    char why[160];
+    char what[SIM_NAME_MAX + 16];
+    int rc;
 
     p->cfg = *c;
     p->enabled = c->enabled;
@@ -323,19 +396,11 @@ provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
     /* Streams 2i+1 and 2i+2 are this provider's; 0 is left for arrivals. */
     rng_seed(&p->lat_rng, seed, 2 * (uint64_t)idx + 1);
     rng_seed(&p->fail_rng, seed, 2 * (uint64_t)idx + 2);
+    snprintf(what, sizeof what, "provider %s", c->name);
     for (int i = 0; i < c->nlimits; i++) {
         limit *l = &p->lim[i];
-        l->a = c->limits[i].algo;
-        l->p = c->limits[i].p;
-        l->st = calloc(1, l->a->state_size ? l->a->state_size : 1);
-        if (!l->st) {
-            snprintf(err, errlen, "out of memory");
-            return SIM_EIO;
-        }
-        if (l->a->init(l->st, &l->p, why, sizeof why) != 0) {
-            snprintf(err, errlen, "provider %s: %s", c->name, why);
-            return SIM_EINPUT;
-        }
+        if ((rc = limit_init(l, &c->limits[i], what, err, errlen)) != 0)
+            return rc;
         if (l->a->release)
             p->releases = 1;
         if (l->a->capacity(l->st) < p->capacity)
@@ -352,6 +417,75 @@ provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
 /* ------------------------------------------------------------------ */
 /* Construction                                                        */
 /* ------------------------------------------------------------------ */
+
+/* Streams of client i: far above the providers', so adding a provider
+ * does not move them. */
+#define CLIENT_STREAM(i) ((1ULL << 32) + (uint64_t)(i))
+
+static int
+client_init(sim *s, client *c, const sim_client_cfg *cfg, int idx,
+            char *err, size_t errlen)
+{
+    char what[SIM_NAME_MAX + 16];
+
+    c->cfg = *cfg;
+    c->paused_until = SIM_NONE;
+    rng_seed(&c->jitter, s->cfg.seed, CLIENT_STREAM(idx));
+    rq_init(&c->held, held_before, s);
+    snprintf(what, sizeof what, "client %s: quota", cfg->name);
+    return cfg->has_quota ? limit_init(&c->quota, &cfg->quota, what, err,
+                                       errlen)
+                          : 0;
+}
+
+static int64_t
+gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* The least common multiple of the weights: a tag step cost*scale/weight
+ * is then whole. Weights are bounded so that it stays small. */
+static int
+wfq_scale(sim *s, char *err, size_t errlen)
+{
+    s->wfq_scale = 1;
+    for (int i = 0; i < s->ncl; i++) {
+        int64_t w = s->cl[i].cfg.weight > 0 ? s->cl[i].cfg.weight : 1;
+        s->wfq_scale = s->wfq_scale / gcd64(s->wfq_scale, w) * w;
+        if (s->wfq_scale > ((int64_t)1 << 40)) {
+            snprintf(err, errlen, "client %s: weights too varied for wfq "
+                     "(their least common multiple passes 2^40)",
+                     s->cl[i].cfg.name);
+            return SIM_EINPUT;
+        }
+    }
+    return 0;
+}
+
+static int
+clients_init(sim *s, const sim_config *cfg, char *err, size_t errlen)
+{
+    int rc;
+
+    s->cl = calloc(cfg->nclients ? (size_t)cfg->nclients : 1, sizeof *s->cl);
+    if (!s->cl) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
+    }
+    for (int i = 0; i < cfg->nclients; i++) {
+        s->ncl = i + 1;
+        if ((rc = client_init(s, &s->cl[i], &cfg->clients[i], i, err,
+                              errlen)) != 0)
+            return rc;
+    }
+    return wfq_scale(s, err, errlen);
+}
 
 static int
 check_config(const sim_config *cfg, char *err, size_t errlen)
@@ -387,6 +521,7 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
         goto oom;
     s->cfg = *cfg;
     s->cfg.providers = NULL;
+    s->cfg.clients = NULL;
     s->np = cfg->nproviders;
     s->prov = calloc(s->np ? (size_t)s->np : 1, sizeof *s->prov);
     s->ev = heap_new();
@@ -402,6 +537,10 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
             sim_free(s);
             return rc;
         }
+    }
+    if ((rc = clients_init(s, cfg, err, errlen)) != 0) {
+        sim_free(s);
+        return rc;
     }
     for (int i = 0; i < s->np; i++)
         rq_init(&s->queues[i].q, req_before, s);
@@ -428,6 +567,12 @@ sim_free(sim *s)
         for (int i = 0; i < s->nq; i++)
             rq_clear(&s->queues[i].q);
     rq_clear(&s->fresh);
+    for (int i = 0; i < s->ncl; i++) {
+        limit_clear(&s->cl[i].quota);
+        rq_clear(&s->cl[i].held);
+    }
+    free(s->cl);
+    free(s->last_tag);
     for (size_t i = 0; i < s->nchunks; i++)
         free(s->chunks[i]);
     free(s->chunks);
@@ -456,6 +601,18 @@ sim_set_stop(sim *s, const volatile sig_atomic_t *flag)
 /* ------------------------------------------------------------------ */
 
 static int
+push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
+{
+    heap_ev ev = {.t = t, .rank = (uint32_t)rank, .kind = (uint32_t)kind,
+                  .ptr = r, .gen = r ? r->gen : 0, .arg = arg};
+
+    if (heap_push(s->ev, &ev) == 0)
+        return 0;
+    snprintf(s->err, s->errlen, "out of memory");
+    return SIM_EIO;
+}
+
+static int
 emit(sim *s, const req *r, int outcome, int provider)
 {
     sim_row row = {
@@ -479,7 +636,13 @@ emit(sim *s, const req *r, int outcome, int provider)
     return s->sink(s->sink_ctx, &row, s->err, s->errlen);
 }
 
-/* Takes r out of whichever ready queue holds it. */
+static client *
+client_of(sim *s, const req *r)
+{
+    return r->in.client < (uint32_t)s->ncl ? &s->cl[r->in.client] : NULL;
+}
+
+/* Takes r out of whichever queue holds it. */
 static void
 unqueue(sim *s, req *r)
 {
@@ -488,21 +651,104 @@ unqueue(sim *s, req *r)
         s->queues[r->queue].permits -= r->in.cost;
     } else if (r->state == RS_FRESH) {
         rq_remove(&s->fresh, &r->node);
+    } else if (r->state == RS_HELD && r->node.pos >= 0) {
+        rq_remove(&client_of(s, r)->held, &r->node);
     }
 }
 
-/* Ends a request that never went out, and frees it. */
+/* Ends a request with one last row, and frees it. */
 static int
-finish_unsent(sim *s, req *r, int outcome, int provider)
+finish(sim *s, req *r, int outcome, int provider)
 {
     int rc;
 
     unqueue(s, r);
-    if (outcome == SIM_REJECTED && provider >= 0)
-        s->prov[provider].st.rejected++;
     rc = emit(s, r, outcome, provider);
     req_release(s, r);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Clients: reactions to refusals and failures (SPEC §4)               */
+/* ------------------------------------------------------------------ */
+
+/* The k-th retry's back-off: base * 2^(k-1), then the jitter. */
+static sim_time
+backoff(client *c, int k)
+{
+    sim_time d = c->cfg.retry_base;
+
+    for (int i = 1; i < k && d < SIM_NEVER / 2; i++)
+        d *= 2;
+    switch (c->cfg.jitter) {
+    case SIM_JITTER_FULL:
+        return (sim_time)rng_below(&c->jitter, (uint64_t)d + 1);
+    case SIM_JITTER_EQUAL:
+        return d / 2 + (sim_time)rng_below(&c->jitter,
+                                           (uint64_t)(d - d / 2) + 1);
+    default:
+        return d;
+    }
+}
+
+/* A wait_reset pause: r and every later request of the client wait in
+ * `held` until the client resumes at `until`. */
+static int
+hold(sim *s, client *c, req *r)
+{
+    r->state = RS_HELD;
+    if (rq_push(&c->held, &r->node) != 0) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    return 0;
+}
+
+static int
+pause_client(sim *s, client *c, sim_time until)
+{
+    if (c->paused_until != SIM_NONE && c->paused_until >= until)
+        return 0;
+    c->paused_until = until;
+    return push_event(s, until, RANK_ARRIVE, EV_RESUME, NULL,
+                      (int)(c - s->cl));
+}
+
+/* After r's attempt was refused (retry_after: when the refuser would take
+ * it; SIM_NEVER if never) or failed, its row is written and its client
+ * decides: give up (the row stands), retry after a back-off, or pause
+ * until retry_after. A held request keeps its arrival order. */
+static int
+react(sim *s, req *r, int outcome, int provider, sim_time retry_after)
+{
+    client *c = client_of(s, r);
+    int rc;
+
+    unqueue(s, r);
+    if ((rc = emit(s, r, outcome, provider)) != 0)
+        return rc;
+    if (c && c->cfg.react == SIM_REACT_RETRY && !s->ending &&
+        r->attempt <= c->cfg.retry_max) {
+        sim_time d = backoff(c, r->attempt);
+        r->attempt++;
+        r->state = RS_HELD;
+        r->node.pos = -1;
+        r->ready = d > SIM_NEVER - s->now ? SIM_NEVER : s->now + d;
+        return push_event(s, r->ready, RANK_ARRIVE, EV_RESUBMIT, r, 0);
+    }
+    /* A refuser that would take it now (it was only held by a better
+     * request) gives no instant to wait for: the row stands. */
+    if (c && c->cfg.react == SIM_REACT_WAIT_RESET &&
+        outcome == SIM_REJECTED && retry_after != SIM_NEVER &&
+        retry_after > s->now) {
+        r->attempt++;
+        r->ready = retry_after;
+        if ((rc = hold(s, c, r)) != 0)
+            return rc;
+        return pause_client(s, c, retry_after);
+    }
+    req_release(s, r);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -534,14 +780,38 @@ held(const sim *s, const provider *p)
     return p->held_mark == s->epoch;
 }
 
+/* A refusal by provider pi (or by none, -1): when it would take r. */
+static int
+refuse(sim *s, req *r, int pi)
+{
+    sim_time after = SIM_NEVER;
+
+    if (pi >= 0) {
+        s->prov[pi].st.rejected++;
+        if (is_candidate(&s->prov[pi], r))
+            after = provider_next_ok(&s->prov[pi], s->now, r->in.cost);
+    }
+    return react(s, r, SIM_REJECTED, pi, after);
+}
+
 /* ------------------------------------------------------------------ */
 /* Dispatch                                                            */
 /* ------------------------------------------------------------------ */
+
+/* A standard normal variate (Box-Muller), for lognormal latencies. */
+static double
+normal(rng *r)
+{
+    double u = 1.0 - rng_unit(r), v = rng_unit(r);
+
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
 
 static sim_time
 service_time(provider *p, const req *r)
 {
     const sim_latency *l = &p->cfg.latency;
+    double x;
 
     if (r->in.service != SIM_NONE)
         return r->in.service;
@@ -551,20 +821,42 @@ service_time(provider *p, const req *r)
     case SIM_LAT_UNIFORM:
         return l->a + (sim_time)rng_below(&p->lat_rng,
                                           (uint64_t)(l->b - l->a) + 1);
+    case SIM_LAT_LOGNORMAL:
+        x = (double)l->a * exp(l->sigma * normal(&p->lat_rng));
+        return x >= 9.2e18 ? SIM_NEVER : (sim_time)llround(x);
     default:
         return l->a;
     }
 }
 
-/* Sends r to provider pi now. Without permits to give back, its row is
- * final at once (t_done is known) and the request is freed; otherwise it
+static int
+note_dispatch(sim *s, provider *p, const req *r)
+{
+    p->st.dispatched++;
+    p->st.cost += r->in.cost;
+    if (p->st.first == SIM_NONE)
+        p->st.first = s->now;
+    p->st.last = s->now;
+    if (!p->st.window)
+        return 0;
+    if (window_add(&p->win, s->now, r->in.cost, p->st.window) != 0) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    if (p->win.sum > p->st.worst_window)
+        p->st.worst_window = p->win.sum;
+    return 0;
+}
+
+/* Sends r to provider pi now. When it completes at once, with no permit to
+ * give back and no failure to react to, its row is final now; otherwise it
  * stays in flight until its completion event. */
 static int
 dispatch(sim *s, req *r, int pi)
 {
     provider *p = &s->prov[pi];
     sim_time svc;
-    heap_ev ev;
+    int rc;
 
     unqueue(s, r);
     for (int i = 0; i < p->nlim; i++)
@@ -576,46 +868,50 @@ dispatch(sim *s, req *r, int pi)
     r->t_done = svc > SIM_NEVER - s->now ? SIM_NEVER : s->now + svc;
     r->outcome = p->fail_at && rng_chance(&p->fail_rng, p->fail_at)
                      ? SIM_FAILED : SIM_OK;
-    p->st.dispatched++;
-    p->st.cost += r->in.cost;
-    if (p->st.first == SIM_NONE)
-        p->st.first = s->now;
-    p->st.last = s->now;
-    if (p->st.window) {
-        if (window_add(&p->win, s->now, r->in.cost, p->st.window) != 0)
-            goto oom;
-        if (p->win.sum > p->st.worst_window)
-            p->st.worst_window = p->win.sum;
-    }
-    if (!p->releases) {
-        int rc = emit(s, r, r->outcome, pi);
-        req_release(s, r);
+    if (s->cfg.queue == SIM_QUEUE_WFQ)
+        s->vtime = r->tag;
+    s->rr_next = pi + 1 < s->np ? pi + 1 : 0;
+    if ((rc = note_dispatch(s, p, r)) != 0)
         return rc;
-    }
-    ev = (heap_ev){.t = r->t_done, .rank = RANK_DONE, .kind = EV_DONE,
-                   .ptr = r, .gen = r->gen};
-    if (heap_push(s->ev, &ev) == 0)
-        return 0;
-oom:
-    snprintf(s->err, s->errlen, "out of memory");
-    return SIM_EIO;
+    if (!p->releases && r->t_done == s->now && r->outcome == SIM_OK)
+        return finish(s, r, SIM_OK, pi);
+    p->inflight++;
+    return push_event(s, r->t_done, RANK_DONE, EV_DONE, r, 0);
 }
 
-/* Rule 2: the first candidate, by order, that is not held and admits r
- * now. Returns its index or -1. */
+/* Is provider i, a candidate of r not held this instant, free to take it
+ * now? */
+static int
+can_take(const sim *s, int i, const req *r)
+{
+    const provider *p = &s->prov[i];
+
+    return is_candidate(p, r) && !held(s, p) &&
+           provider_admits(p, s->now, r->in.cost);
+}
+
+/* Rule 2: the candidate that takes r now, or -1. route = ordered: the
+ * first by order; round_robin: the first from where the last dispatch
+ * left off; least_loaded: the fewest in flight, ties by order. */
 static int
 first_admitting(const sim *s, const req *r)
 {
-    int lo, hi;
+    int lo, hi, n, start = 0, best = -1;
 
     may_use(s, r, &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        const provider *p = &s->prov[i];
-        if (is_candidate(p, r) && !held(s, p) &&
-            provider_admits(p, s->now, r->in.cost))
+    n = hi - lo;
+    if (s->cfg.route == SIM_ROUTE_ROUND_ROBIN && n > 1)
+        start = s->rr_next;
+    for (int k = 0; k < n; k++) {
+        int i = lo + (start + k) % n;
+        if (!can_take(s, i, r))
+            continue;
+        if (s->cfg.route != SIM_ROUTE_LEAST_LOADED)
             return i;
+        if (best < 0 || s->prov[i].inflight < s->prov[best].inflight)
+            best = i;
     }
-    return -1;
+    return best;
 }
 
 /* Rule 3: r waits; every candidate not yet held is held by r. */
@@ -647,8 +943,8 @@ decide_fresh(sim *s, req *r)
     may_use(s, r, &lo, &hi);
     for (int i = lo; i < hi; i++)
         if (is_candidate(&s->prov[i], r))
-            return finish_unsent(s, r, SIM_REJECTED, i);
-    return finish_unsent(s, r, SIM_REJECTED, lo < hi ? lo : -1);
+            return refuse(s, r, i);
+    return refuse(s, r, lo < hi ? lo : -1);
 }
 
 /* The waiting request that comes first among the queue heads still in
@@ -723,18 +1019,6 @@ dispatch_scan(sim *s)
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
-
-static int
-push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
-{
-    heap_ev ev = {.t = t, .rank = (uint32_t)rank, .kind = (uint32_t)kind,
-                  .ptr = r, .gen = r ? r->gen : 0, .arg = arg};
-
-    if (heap_push(s->ev, &ev) == 0)
-        return 0;
-    snprintf(s->err, s->errlen, "out of memory");
-    return SIM_EIO;
-}
 
 /* The shared queue for requests of this cost, made on first use. */
 static int
@@ -821,15 +1105,48 @@ reject_only(const sim *s, const req *r)
     return any;
 }
 
+/* queue = wfq: r's finish tag, from its client's last tag and the virtual
+ * time (self-clocked fair queuing): start at the later of the two, finish
+ * cost/weight later. */
 static int
-on_ready(sim *s, req *r)
+wfq_tag(sim *s, req *r)
 {
-    int lo, hi, q;
+    uint32_t id = r->in.client;
+    const client *c = client_of(s, r);
+    int64_t w = c && c->cfg.weight > 0 ? c->cfg.weight : 1;
+    algo_i128 start;
+
+    if (id >= s->ntags) {
+        size_t n = (size_t)id + 64;
+        algo_i128 *t = realloc(s->last_tag, n * sizeof *t);
+        if (!t) {
+            snprintf(s->err, s->errlen, "out of memory");
+            return SIM_EIO;
+        }
+        memset(t + s->ntags, 0, (n - s->ntags) * sizeof *t);
+        s->last_tag = t;
+        s->ntags = n;
+    }
+    start = s->last_tag[id] > s->vtime ? s->last_tag[id] : s->vtime;
+    r->tag = start + (algo_i128)r->in.cost * (s->wfq_scale / w);
+    s->last_tag[id] = r->tag;
+    return 0;
+}
+
+/* r has reached the providers: refused at once when none could ever take
+ * it, decided in this instant's scan when all its candidates refuse rather
+ * than queue, else queued. */
+static int
+enqueue(sim *s, req *r)
+{
+    int lo, hi, q, rc;
 
     if (!ever_servable(s, r)) {
         may_use(s, r, &lo, &hi);
-        return finish_unsent(s, r, SIM_REJECTED, lo < hi ? lo : -1);
+        return refuse(s, r, lo < hi ? lo : -1);
     }
+    if (s->cfg.queue == SIM_QUEUE_WFQ && (rc = wfq_tag(s, r)) != 0)
+        return rc;
     if (reject_only(s, r)) {
         r->state = RS_FRESH;
         if (rq_push(&s->fresh, &r->node) != 0)
@@ -846,6 +1163,49 @@ on_ready(sim *s, req *r)
 oom:
     snprintf(s->err, s->errlen, "out of memory");
     return SIM_EIO;
+}
+
+/* An attempt is submitted (r became ready, or its client sends it again):
+ * a paused client holds it; the client's quota may refuse it, with the
+ * instant the quota would take it as the retry-after. */
+static int
+submit(sim *s, req *r)
+{
+    client *c = client_of(s, r);
+    const limit *q;
+    sim_time t;
+
+    if (c && c->paused_until != SIM_NONE)
+        return hold(s, c, r);
+    if (c && c->cfg.has_quota) {
+        q = &c->quota;
+        t = q->a->next_ok(q->st, s->now, r->in.cost);
+        if (t != s->now)
+            return react(s, r, SIM_REJECTED, -1, t);
+        q->a->admit(q->st, s->now, r->in.cost);
+    }
+    return enqueue(s, r);
+}
+
+/* A wait_reset pause ends: the held requests go again, best first, until
+ * one is refused and the client pauses anew. */
+static int
+on_resume(sim *s, client *c)
+{
+    rq_node *n;
+    int rc;
+
+    if (c->paused_until != s->now)
+        return 0;               /* a later pause replaced this one */
+    c->paused_until = SIM_NONE;
+    while (c->paused_until == SIM_NONE && (n = rq_peek(&c->held))) {
+        req *r = (req *)n;
+        rq_remove(&c->held, n);
+        r->ready = s->now;
+        if ((rc = submit(s, r)) != 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* Reads the next request from the source and schedules its arrival. */
@@ -871,6 +1231,7 @@ read_next(sim *s)
         return SIM_EIO;
     }
     r->in = in;
+    r->node.pos = -1;
     r->ready = in.after > in.at ? in.after : in.at;
     r->seq = s->seq++;
     r->queue = -1;
@@ -890,52 +1251,67 @@ on_arrive(sim *s, req *r)
         return rc;
     if (r->in.deadline != SIM_NEVER) {
         if (r->in.deadline <= s->now)
-            return finish_unsent(s, r, SIM_EXPIRED, -1);
+            return finish(s, r, SIM_EXPIRED, -1);
         if ((rc = push_event(s, r->in.deadline, RANK_EXPIRE, EV_EXPIRE, r, 0)))
             return rc;
     }
     if (r->ready > s->now)
         return push_event(s, r->ready, RANK_ARRIVE, EV_READY, r, 0);
-    return on_ready(s, r);
+    return submit(s, r);
 }
 
+/* A completion: permits come back; a failure goes to the client, except
+ * at the end of the run, when nothing can be tried again. */
 static int
 on_done(sim *s, req *r)
 {
     provider *p = &s->prov[r->provider];
-    int rc;
 
     for (int i = 0; i < p->nlim; i++)
         if (p->lim[i].a->release)
             p->lim[i].a->release(p->lim[i].st, s->now, r->in.cost);
-    rc = emit(s, r, r->outcome, r->provider);
-    req_release(s, r);
-    return rc;
+    p->inflight--;
+    if (r->outcome == SIM_FAILED && !s->ending)
+        return react(s, r, SIM_FAILED, r->provider, SIM_NEVER);
+    return finish(s, r, r->outcome, r->provider);
+}
+
+/* The deadline: a waiting request expires; one its client holds is
+ * dropped by it; one in flight goes on. */
+static int
+on_expire(sim *s, req *r)
+{
+    if (r->state == RS_PENDING || r->state == RS_QUEUED)
+        return finish(s, r, SIM_EXPIRED, -1);
+    if (r->state == RS_HELD)
+        return finish(s, r, SIM_DROPPED, -1);
+    return 0;
 }
 
 static int
 handle(sim *s, const heap_ev *ev)
 {
     req *r = ev->ptr;
+    provider *p;
 
     if (r && r->gen != ev->gen)
         return 0;               /* the request finished: a dead event */
     s->events++;
     switch (ev->kind) {
     case EV_SWITCH:
-        s->prov[ev->arg].enabled = s->prov[ev->arg].cfg.schedule[
-            s->prov[ev->arg].next_switch++].on;
+        p = &s->prov[ev->arg];
+        p->enabled = p->cfg.schedule[p->next_switch++].on;
         return 0;
     case EV_DONE:
         return on_done(s, r);
     case EV_EXPIRE:
-        if (r->state == RS_PENDING || r->state == RS_QUEUED)
-            return finish_unsent(s, r, SIM_EXPIRED, -1);
-        return 0;
+        return on_expire(s, r);
     case EV_ARRIVE:
         return on_arrive(s, r);
-    default:
-        return on_ready(s, r);
+    case EV_RESUME:
+        return on_resume(s, &s->cl[ev->arg]);
+    default:                    /* EV_READY, EV_RESUBMIT */
+        return submit(s, r);
     }
 }
 
@@ -956,33 +1332,47 @@ schedule_switches(sim *s)
     return 0;
 }
 
+static int
+expire_all(sim *s, rq *q)
+{
+    rq_node *n;
+    int rc;
+
+    while ((n = rq_peek(q)))
+        if ((rc = finish(s, (req *)n, SIM_EXPIRED, -1)) != 0)
+            return rc;
+    return 0;
+}
+
 /* At the end, what is in flight finishes as decided, and whatever still
- * waits, or has arrived and is not yet ready, expires. */
+ * waits — queued, not yet ready, or held by its client — expires. */
 static int
 drain(sim *s)
 {
     heap_ev ev;
     int rc;
 
+    s->ending = 1;
     while (heap_pop(s->ev, &ev)) {
         req *r = ev.ptr;
         if (!r || r->gen != ev.gen)
             continue;
         if (ev.kind == EV_DONE && (rc = on_done(s, r)) != 0)
             return rc;
-        if (ev.kind == EV_READY && (rc = finish_unsent(s, r, SIM_EXPIRED, -1)))
+        if ((ev.kind == EV_READY || ev.kind == EV_RESUBMIT) &&
+            (rc = finish(s, r, SIM_EXPIRED, -1)) != 0)
             return rc;
         if (ev.kind == EV_ARRIVE) {
             s->requests--;      /* read ahead, never arrived */
             req_release(s, r);
         }
     }
-    for (int q = 0; q < s->nq; q++) {
-        rq_node *n;
-        while ((n = rq_peek(&s->queues[q].q)))
-            if ((rc = finish_unsent(s, (req *)n, SIM_EXPIRED, -1)) != 0)
-                return rc;
-    }
+    for (int q = 0; q < s->nq; q++)
+        if ((rc = expire_all(s, &s->queues[q].q)) != 0)
+            return rc;
+    for (int i = 0; i < s->ncl; i++)
+        if ((rc = expire_all(s, &s->cl[i].held)) != 0)
+            return rc;
     return 0;
 }
 

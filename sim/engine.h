@@ -22,11 +22,17 @@
 #define SIM_MAX_LIMITS 8
 #define SIM_NAME_MAX 64
 
-enum sim_queue { SIM_QUEUE_PRIORITY, SIM_QUEUE_FIFO };
-enum sim_route { SIM_ROUTE_ORDERED };
+enum sim_queue { SIM_QUEUE_PRIORITY, SIM_QUEUE_FIFO, SIM_QUEUE_EDF,
+                 SIM_QUEUE_WFQ };
+enum sim_route { SIM_ROUTE_ORDERED, SIM_ROUTE_ROUND_ROBIN,
+                 SIM_ROUTE_LEAST_LOADED };
 enum sim_mode { SIM_MODE_QUEUE, SIM_MODE_REJECT };
 enum sim_outcome { SIM_OK, SIM_FAILED, SIM_REJECTED, SIM_EXPIRED, SIM_DROPPED };
-enum sim_latency_kind { SIM_LAT_FIXED, SIM_LAT_EXP, SIM_LAT_UNIFORM };
+enum sim_latency_kind { SIM_LAT_FIXED, SIM_LAT_EXP, SIM_LAT_UNIFORM,
+                        SIM_LAT_LOGNORMAL };
+/* What a client does with a refused or failed attempt (SPEC §4). */
+enum sim_react { SIM_REACT_DROP, SIM_REACT_WAIT_RESET, SIM_REACT_RETRY };
+enum sim_jitter { SIM_JITTER_NONE, SIM_JITTER_FULL, SIM_JITTER_EQUAL };
 
 /* Error classes, shared with the command line's exit codes. */
 enum { SIM_EINPUT = 2, SIM_EIO = 3, SIM_EINTR = 4 };
@@ -37,10 +43,12 @@ typedef struct sim_limit_cfg {
 } sim_limit_cfg;
 
 /* How long a provider takes to complete a request: fixed a; exponential with
- * mean a; uniform on [a, b]. All in ns. */
+ * mean a; uniform on [a, b]; lognormal with median a and shape sigma. All
+ * in ns. */
 typedef struct sim_latency {
     int kind;
     int64_t a, b;
+    double sigma;
 } sim_latency;
 
 /* One step of a provider's schedule: at `at` it turns on (1) or off (0). */
@@ -62,6 +70,20 @@ typedef struct sim_provider_cfg {
     sim_switch *schedule;             /* strictly increasing times; owned */
 } sim_provider_cfg;
 
+/* A client with a [client NAME] section: a server-side quota checked when
+ * each attempt is submitted, its reaction to refusals and failures, and its
+ * weight for queue = wfq. */
+typedef struct sim_client_cfg {
+    char name[SIM_NAME_MAX];
+    int has_quota;
+    sim_limit_cfg quota;
+    int react;                        /* SIM_REACT_* */
+    sim_time retry_base;              /* retry: the first back-off */
+    int retry_max;                    /* retry: at most this many retries */
+    int jitter;                       /* SIM_JITTER_* */
+    int64_t weight;                   /* >= 1 */
+} sim_client_cfg;
+
 typedef struct sim_config {
     uint64_t seed;
     sim_time until;                   /* SIM_NEVER: until all work is done */
@@ -69,6 +91,10 @@ typedef struct sim_config {
     int route;                        /* SIM_ROUTE_* */
     int nproviders;
     sim_provider_cfg *providers;      /* sorted by order; owned */
+    /* Clients numbered 0 .. nclients-1 in requests are clients[i]; other
+     * numbers have no quota, do not retry and weigh 1. */
+    int nclients;
+    sim_client_cfg *clients;          /* owned */
 } sim_config;
 
 /* One request as read from a workload. */

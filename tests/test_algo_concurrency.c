@@ -182,7 +182,7 @@ static void
 test_two_permits_five_at_0(void **state)
 {
     sim_provider_cfg p = conc_prov(2, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0});
+                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
     sim_request v[5];
     sim_time want[5] = {0, 0, S(1), S(1), S(2)};
     rows r;
@@ -206,7 +206,7 @@ static void
 test_service_overrides_latency(void **state)
 {
     sim_provider_cfg p = conc_prov(1, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0});
+                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
     sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
     rows r;
 
@@ -228,7 +228,7 @@ static void
 test_costs(void **state)
 {
     sim_provider_cfg p = conc_prov(3, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0});
+                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
     sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
     rows r;
 
@@ -249,7 +249,7 @@ static void
 test_reject_mode(void **state)
 {
     sim_provider_cfg p = conc_prov(2, SIM_MODE_REJECT,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0});
+                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
     sim_request v[6];
     rows r;
 
@@ -396,7 +396,7 @@ static void
 test_property_in_flight(void **state)
 {
     sim_provider_cfg p = conc_prov(5, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_EXP, S(1), 0});
+                                   (sim_latency){SIM_LAT_EXP, S(1), 0, 0});
     gen g = {.n = 100000, .gap = S(0.4), .maxcost = 2};
     dlog d = {0};
     double svc = 0;
@@ -463,7 +463,7 @@ static void
 test_erlang_b(void **state)
 {
     sim_provider_cfg p = conc_prov(10, SIM_MODE_REJECT,
-                                   (sim_latency){SIM_LAT_EXP, S(1), 0});
+                                   (sim_latency){SIM_LAT_EXP, S(1), 0, 0});
     gen g = {.n = 1000000, .gap = S(0.125), .maxcost = 1};
     tally t = {0};
     double b = erlang_b(10, 8.0), got;
