@@ -17,12 +17,12 @@
  * saturated limit never drifts.
  *
  * Why this equals token_bucket: a bucket with credit C at scaled instant L
- * is the GCRA with TAT = L + b·W - C, and both update rules turn into
- * TAT' = max(TAT, t_rec) + c·W. They can only differ through the instant
- * they record; token_bucket records max(L, e), this file e. A fractional L
- * comes only from a waiting admission, which leaves C = 0 and so e > L;
- * otherwise L is a whole ns and the two records give the same max with
- * TAT. The tests check this row by row through the engine.
+ * is the GCRA with TAT = L + b·W - C, and both update rules come to
+ * TAT' = max(TAT, t_rec) + c·W. They could only differ in t_rec, since the
+ * bucket's earliest instant is max(L, e) where this file's is e. But a
+ * fractional L only comes from a waiting admission, which leaves C = 0 and
+ * so e > L; and a whole-ns L <= now gives the same max(TAT, t_rec) either
+ * way. The tests check this row by row through the engine.
  */
 #include "sim/limit.h"
 
@@ -73,8 +73,9 @@ gcra_next_ok(const void *st, sim_time now, int64_t cost)
     const gcra *g = st;
     sim_time at;
 
-    /* TAT - (b - c)·T can always be reached, but a cost above b would
-     * leave TAT more than b·T ahead: it never conforms. */
+    /* The formula alone would let a cost above b through once t passes
+     * TAT + (c - b)·T, overdrawing the allowance; b is the largest cost
+     * (SPEC §5), as for token_bucket. */
     if (cost > g->b)
         return SIM_NEVER;
     at = algo_unscale_up(gcra_conforms_at(g, cost), g->n);
@@ -87,8 +88,8 @@ gcra_admit(void *st, sim_time now, int64_t cost)
     gcra *g = st;
     algo_i128 at = algo_record_at(gcra_conforms_at(g, cost), now, g->n);
 
-    /* Time spent idle beyond TAT earns nothing: the allowance is capped at
-     * b, which is the max. */
+    /* The max: time idle past TAT earns nothing, which is what caps the
+     * allowance at b. */
     g->tat = (g->tat > at ? g->tat : at) + (algo_i128)cost * g->w;
 }
 

@@ -309,9 +309,13 @@ test_err_keys_and_sections(void **state)
     expect_error("[sim]\nspeed = 2\n", 2,
                  "speed: unknown key in [sim] (seed, until, queue, route)");
     expect_error("[sim]\n[foo bar]\n", 2,
-                 "[foo bar]: unknown section (sim, provider NAME)");
-    expect_error("[client alice]\nquota = 60/1m\n", 1,
-                 "[client alice]: client sections are not supported yet");
+                 "[foo bar]: unknown section (sim, provider NAME, client "
+                 "NAME)");
+    expect_error("[client alice]\ncolour = red\n", 2,
+                 "colour: unknown key in [client alice] (quota, quota_algo, "
+                 "on_reject, weight)");
+    expect_error("[client alice]\n[client alice]\n", 2,
+                 "client: duplicate name \"alice\" (first at line 1)");
     expect_error("seed = 1\n", 1,
                  "seed: outside any section (put it under [sim] or "
                  "[provider NAME])");
@@ -429,12 +433,12 @@ test_err_values(void **state)
     expect_error("[sim]\nuntil = soon\n", 2,
                  "until: expected a duration (like 1.5s or 250ms), "
                  "got \"soon\"");
-    expect_error("[sim]\nqueue = edf\n", 2,
-                 "queue: \"edf\" is not supported yet (priority, fifo)");
     expect_error("[sim]\nqueue = lifo\n", 2,
-                 "queue: expected one of priority, fifo, got \"lifo\"");
-    expect_error("[sim]\nroute = round_robin\n", 2,
-                 "route: \"round_robin\" is not supported yet (ordered)");
+                 "queue: expected one of priority, fifo, edf, wfq, got "
+                 "\"lifo\"");
+    expect_error("[sim]\nroute = random\n", 2,
+                 "route: expected one of ordered, round_robin, least_loaded, "
+                 "got \"random\"");
 }
 
 static void
@@ -474,9 +478,9 @@ test_err_schedule_latency(void **state)
     expect_error("[provider P]\n" TB "latency = uniform:30ms..10ms\n", 4,
                  "latency: the low end is above the high end, "
                  "got \"uniform:30ms..10ms\"");
-    expect_error("[provider P]\n" TB "latency = lognormal:20ms,0.5\n", 4,
-                 "latency: \"lognormal\" is not supported yet (fixed, exp, "
-                 "uniform)");
+    expect_error("[provider P]\n" TB "latency = lognormal:20ms,11\n", 4,
+                 "latency: sigma must be a number from 0 to 10, got "
+                 "\"lognormal:20ms,11\"");
     expect_error("[provider P]\n" TB "latency = gauss:20ms\n", 4,
                  "latency: unknown model \"gauss\" (like 20ms, exp:20ms, "
                  "uniform:10ms..30ms)");
@@ -590,6 +594,66 @@ test_sha256(void **state)
     assert_string_equal(hex, line);
 }
 
+/* [client] sections: quota (fixed_window unless quota_algo says), the
+ * three reactions, weight; and their errors. */
+static void
+test_clients(void **state)
+{
+    sim_config cfg;
+    char err[512] = "";
+    tmpf t;
+
+    (void)state;
+    tmp_write(&t, "[sim]\nqueue = wfq\nroute = least_loaded\n"
+                  "[provider P]\n" TB
+                  "[client alice]\nquota = 60/1m\non_reject = wait_reset\n"
+                  "weight = 2\n"
+                  "[client bob]\non_reject = retry:expo,base=100ms,max=5,"
+                  "jitter=full\nquota = 10/s\nquota_algo = token_bucket\n"
+                  "[client carol]\n");
+    assert_int_equal(scn_load(t.path, &cfg, err, sizeof err), 0);
+    unlink(t.path);
+    assert_int_equal(cfg.queue, SIM_QUEUE_WFQ);
+    assert_int_equal(cfg.route, SIM_ROUTE_LEAST_LOADED);
+    assert_int_equal(cfg.nclients, 3);
+    assert_string_equal(cfg.clients[0].name, "alice");
+    assert_true(cfg.clients[0].has_quota);
+    assert_string_equal(cfg.clients[0].quota.algo->name, "fixed_window");
+    assert_int_equal(cfg.clients[0].quota.p.count, 60);
+    assert_int_equal(cfg.clients[0].quota.p.window, 60 * SIM_NS_PER_S);
+    assert_int_equal(cfg.clients[0].react, SIM_REACT_WAIT_RESET);
+    assert_int_equal(cfg.clients[0].weight, 2);
+    assert_int_equal(cfg.clients[1].react, SIM_REACT_RETRY);
+    assert_int_equal(cfg.clients[1].retry_base, 100000000);
+    assert_int_equal(cfg.clients[1].retry_max, 5);
+    assert_int_equal(cfg.clients[1].jitter, SIM_JITTER_FULL);
+    assert_string_equal(cfg.clients[1].quota.algo->name, "token_bucket");
+    assert_int_equal(cfg.clients[1].quota.p.burst, 10);
+    assert_false(cfg.clients[2].has_quota);
+    assert_int_equal(cfg.clients[2].react, SIM_REACT_DROP);
+    assert_int_equal(cfg.clients[2].weight, 1);
+    scn_clear(&cfg);
+
+    expect_error("[client a]\non_reject = retry:expo,base=1s\n", 2,
+                 "on_reject: retry needs max=M (retries), got "
+                 "\"retry:expo,base=1s\"");
+    expect_error("[client a]\non_reject = retry:expo,max=3\n", 2,
+                 "on_reject: retry needs base=DURATION > 0, got "
+                 "\"retry:expo,max=3\"");
+    expect_error("[client a]\non_reject = sulk\n", 2,
+                 "on_reject: expected drop, wait_reset or "
+                 "retry:expo,base=B,max=M, got \"sulk\"");
+    expect_error("[client a]\non_reject = retry:expo,base=1s,max=2,"
+                 "jitter=some\n", 2, "on_reject: jitter is none, full or "
+                 "equal, got \"retry:expo,base=1s,max=2,jitter=some\"");
+    expect_error("[client a]\nquota = 0/s\n", 2,
+                 "quota: the count must be at least 1, got \"0/s\"");
+    expect_error("[client a]\nweight = 0\n", 2,
+                 "weight: expected an integer from 1 to 1000000, got \"0\"");
+    expect_error("[client a]\nquota_algo = gcra\n", 2,
+                 "quota_algo: needs a quota = N/W");
+}
+
 int
 main(void)
 {
@@ -599,6 +663,7 @@ main(void)
         cmocka_unit_test(test_spellings),
         cmocka_unit_test(test_stacked_limits),
         cmocka_unit_test(test_err_keys_and_sections),
+        cmocka_unit_test(test_clients),
         cmocka_unit_test(test_err_algorithms),
         cmocka_unit_test(test_err_too_many_limits),
         cmocka_unit_test(test_err_values),

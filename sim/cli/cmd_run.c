@@ -158,7 +158,7 @@ sink(void *ctx, const sim_row *row, const char *client, const char *provider,
     run_ctx *c = ctx;
 
     (void)provider;
-    if (report_row(c->rep, row) != 0) {
+    if (report_row(c->rep, row, client) != 0) {
         snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }

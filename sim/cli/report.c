@@ -15,15 +15,31 @@
 #include "sim/hist.h"
 #include "sim/io/units.h"
 
+/* Per-client waits cost a histogram each (tens of KiB): only the first
+ * clients get one; an imported log can have many thousands. */
+#define REPORT_CLIENT_HISTS 256
+#define REPORT_CLIENT_LINES 20
+
 typedef struct prio {
     int32_t priority;
     hist *wait;
 } prio;
 
+/* One client's rows: requests offered (first attempts), outcomes of every
+ * attempt, retries (attempts after the first). */
+typedef struct creport {
+    char *name;
+    uint64_t offered, retries;
+    uint64_t outcomes[SIM_DROPPED + 1];
+    hist *wait;                 /* NULL past REPORT_CLIENT_HISTS */
+} creport;
+
 struct report {
     const sim_config *cfg;
     prio *pr;
     int npr, cappr;
+    creport *cl;                /* by client number */
+    uint32_t ncl;
     uint64_t outcomes[SIM_DROPPED + 1];
 };
 
@@ -44,6 +60,11 @@ report_free(report *r)
         return;
     for (int i = 0; i < r->npr; i++)
         hist_free(r->pr[i].wait);
+    for (uint32_t i = 0; i < r->ncl; i++) {
+        free(r->cl[i].name);
+        hist_free(r->cl[i].wait);
+    }
+    free(r->cl);
     free(r->pr);
     free(r);
 }
@@ -74,18 +95,89 @@ prio_hist(report *r, int32_t p)
     return r->pr[i].wait;
 }
 
-int
-report_row(report *r, const sim_row *row)
+/* The record of client number id, made on first use. */
+static creport *
+client_report(report *r, uint32_t id, const char *name)
 {
+    creport *c;
+
+    if (id >= r->ncl) {
+        uint32_t n = id + 64;
+        creport *nc = realloc(r->cl, (size_t)n * sizeof *nc);
+        if (!nc)
+            return NULL;
+        memset(nc + r->ncl, 0, (size_t)(n - r->ncl) * sizeof *nc);
+        r->cl = nc;
+        r->ncl = n;
+    }
+    c = &r->cl[id];
+    if (!c->name) {
+        if (!(c->name = strdup(name ? name : "?")))
+            return NULL;
+        if (id < REPORT_CLIENT_HISTS && !(c->wait = hist_new()))
+            return NULL;
+    }
+    return c;
+}
+
+int
+report_row(report *r, const sim_row *row, const char *client)
+{
+    creport *c = client_report(r, row->client, client);
     hist *h;
 
+    if (!c)
+        return -1;
     r->outcomes[row->outcome]++;
+    c->outcomes[row->outcome]++;
+    if (row->attempt == 1)
+        c->offered++;
+    else
+        c->retries++;
     if (row->t_dispatch == SIM_NONE)
         return 0;
     if (!(h = prio_hist(r, row->priority)))
         return -1;
     hist_add(h, row->t_dispatch - row->t_ready);
+    if (c->wait)
+        hist_add(c->wait, row->t_dispatch - row->t_ready);
     return 0;
+}
+
+/* The (up to) n client numbers with the most requests offered, ties by
+ * number, into top; returns how many. */
+static int
+top_clients(const report *r, uint32_t *top, int n)
+{
+    int k = 0;
+
+    for (; k < n; k++) {
+        int64_t best = -1;
+        for (uint32_t i = 0; i < r->ncl; i++) {
+            int taken = 0;
+            if (!r->cl[i].name)
+                continue;
+            for (int j = 0; j < k && !taken; j++)
+                taken = top[j] == i;
+            if (!taken && (best < 0 ||
+                           r->cl[i].offered > r->cl[best].offered))
+                best = i;
+        }
+        if (best < 0)
+            break;
+        top[k] = (uint32_t)best;
+    }
+    return k;
+}
+
+static uint32_t
+clients_seen(const report *r)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < r->ncl; i++)
+        n += r->cl[i].name != NULL;
+    return n;
 }
 
 static double
@@ -115,6 +207,36 @@ static double
 achieved_rate(const sim_provider_stats *st, sim_time end)
 {
     return end > 0 ? (double)st->dispatched / secs(end) : 0.0;
+}
+
+static void
+print_clients_text(const report *r, FILE *f)
+{
+    uint32_t top[REPORT_CLIENT_LINES];
+    int n = top_clients(r, top, REPORT_CLIENT_LINES);
+    uint32_t seen = clients_seen(r);
+
+    fprintf(f, "\n%-16s %8s %8s %8s %8s %8s %8s %8s %10s\n", "client",
+            "offered", "ok", "rejected", "dropped", "expired", "failed",
+            "retries", "p99 wait");
+    for (int i = 0; i < n; i++) {
+        const creport *c = &r->cl[top[i]];
+        fprintf(f, "%-16s %8llu %8llu %8llu %8llu %8llu %8llu %8llu ",
+                c->name, (unsigned long long)c->offered,
+                (unsigned long long)c->outcomes[SIM_OK],
+                (unsigned long long)c->outcomes[SIM_REJECTED],
+                (unsigned long long)c->outcomes[SIM_DROPPED],
+                (unsigned long long)c->outcomes[SIM_EXPIRED],
+                (unsigned long long)c->outcomes[SIM_FAILED],
+                (unsigned long long)c->retries);
+        if (c->wait && hist_count(c->wait))
+            fprintf(f, "%10.4g\n", secs(hist_quantile(c->wait, 0.99)));
+        else
+            fprintf(f, "%10s\n", "-");
+    }
+    if (seen > (uint32_t)n)
+        fprintf(f, "... and %u more clients (all in --json)\n",
+                seen - (uint32_t)n);
 }
 
 static void
@@ -158,6 +280,7 @@ print_text(const report *r, const sim *s, const report_run *run, FILE *f)
                 secs(hist_quantile(h, 0.50)), secs(hist_quantile(h, 0.95)),
                 secs(hist_quantile(h, 0.99)), secs(hist_max(h)));
     }
+    print_clients_text(r, f);
     fputs("\noutcomes:", f);
     for (int o = SIM_OK; o <= SIM_DROPPED; o++)
         fprintf(f, " %s %llu", sim_outcome_name(o),
@@ -190,6 +313,34 @@ print_json_providers(const report *r, const sim *s, const report_run *run,
 }
 
 static void
+print_clients_json(const report *r, FILE *f)
+{
+    int first = 1;
+
+    fputs("\"clients\":[", f);
+    for (uint32_t i = 0; i < r->ncl; i++) {
+        const creport *c = &r->cl[i];
+        if (!c->name)
+            continue;
+        fprintf(f, "%s{\"name\":", first ? "" : ",");
+        json_str(f, c->name);
+        fprintf(f, ",\"offered\":%llu,\"retries\":%llu",
+                (unsigned long long)c->offered,
+                (unsigned long long)c->retries);
+        for (int o = SIM_OK; o <= SIM_DROPPED; o++)
+            fprintf(f, ",\"%s\":%llu", sim_outcome_name(o),
+                    (unsigned long long)c->outcomes[o]);
+        if (c->wait && hist_count(c->wait))
+            fprintf(f, ",\"wait_p99_s\":%.9f}",
+                    secs(hist_quantile(c->wait, 0.99)));
+        else
+            fputs(",\"wait_p99_s\":null}", f);
+        first = 0;
+    }
+    fputs("]", f);
+}
+
+static void
 print_json(const report *r, const sim *s, const report_run *run, FILE *f)
 {
     fputs("{\"run_id\":", f);
@@ -216,7 +367,9 @@ print_json(const report *r, const sim *s, const report_run *run, FILE *f)
                 secs(hist_quantile(h, 0.50)), secs(hist_quantile(h, 0.95)),
                 secs(hist_quantile(h, 0.99)), secs(hist_max(h)));
     }
-    fputs("],\"outcomes\":{", f);
+    fputs("],", f);
+    print_clients_json(r, f);
+    fputs(",\"outcomes\":{", f);
     for (int o = SIM_OK; o <= SIM_DROPPED; o++)
         fprintf(f, "%s\"%s\":%llu", o ? "," : "", sim_outcome_name(o),
                 (unsigned long long)r->outcomes[o]);

@@ -38,6 +38,15 @@ open_workload(runner *r, const char *path, char *err, size_t errlen)
         names[i] = r->cfg.providers[i].name;
     rc = wl_open(&r->w, path, names, r->cfg.nproviders, err, errlen);
     free(names);
+    /* The engine knows client i by number i: number them first. */
+    for (int i = 0; rc == 0 && i < r->cfg.nclients; i++) {
+        uint32_t id;
+        if (wl_client_id(r->w, r->cfg.clients[i].name, &id) != 0 ||
+            id != (uint32_t)i) {
+            snprintf(err, errlen, "out of memory");
+            rc = SIM_EIO;
+        }
+    }
     return rc;
 }
 

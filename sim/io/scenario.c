@@ -44,7 +44,7 @@
 /* Context                                                            */
 /* ------------------------------------------------------------------ */
 
-enum { SEC_NONE, SEC_SIM, SEC_PROVIDER };
+enum { SEC_NONE, SEC_SIM, SEC_PROVIDER, SEC_CLIENT };
 
 enum { SK_SEED, SK_UNTIL, SK_QUEUE, SK_ROUTE, SK_COUNT };
 
@@ -52,6 +52,8 @@ enum {
     PK_ORDER, PK_ALGO, PK_RATE, PK_BURST, PK_MODE, PK_ENABLED, PK_SCHEDULE,
     PK_LATENCY, PK_CONCURRENCY, PK_FAIL, PK_LIMIT, PK_COUNT
 };
+
+enum { CK_QUOTA, CK_QUOTA_ALGO, CK_ON_REJECT, CK_WEIGHT, CK_COUNT };
 
 /* A provider while its section is being read. */
 typedef struct scn_prov {
@@ -62,6 +64,16 @@ typedef struct scn_prov {
     int64_t count, window, burst;
     int64_t concurrency;     /* the concurrency key */
 } scn_prov;
+
+/* A client while its section is being read. */
+typedef struct scn_client {
+    sim_client_cfg c;
+    int line;                /* the [client NAME] line */
+    int key_line[CK_COUNT];
+    const algo *algo;        /* quota_algo */
+    int64_t count, window;   /* quota */
+    int has_max;             /* retry: max= given */
+} scn_client;
 
 typedef struct scn_ctx {
     const char *path;
@@ -77,6 +89,8 @@ typedef struct scn_ctx {
     sim_config *cfg;
     scn_prov *prov;          /* in file order */
     int nprov, cap;
+    scn_client *cl;          /* in file order */
+    int ncl, capcl;
 } scn_ctx;
 
 /* A piece of a value (values are not modified in place). */
@@ -594,6 +608,27 @@ p_schedule(scn_ctx *x, scn_prov *P, const char *v)
     return 1;
 }
 
+/* lognormal:MEDIAN,SIGMA: the median a duration, sigma in [0, 10]. */
+static int
+lognormal(scn_ctx *x, sim_latency *l, span arg, const char *v)
+{
+    span med, sig;
+    char buf[32], *end;
+
+    if (!split_at(arg, ',', &med, &sig) || !span_str(trim(sig), buf,
+                                                    sizeof buf))
+        return bad_value(x, "latency", "expected lognormal:MEDIAN,SIGMA", v);
+    l->kind = SIM_LAT_LOGNORMAL;
+    if (!get_duration(x, "latency", trim(med), v, &l->a))
+        return 0;
+    /* A shape parameter, not a time: strtod is fine (C locale). */
+    l->sigma = strtod(buf, &end);
+    if (*end || end == buf || !(l->sigma >= 0 && l->sigma <= 10))
+        return bad_value(x, "latency", "sigma must be a number from 0 to 10",
+                         v);
+    return 1;
+}
+
 static int
 p_latency(scn_ctx *x, scn_prov *P, const char *v)
 {
@@ -627,8 +662,7 @@ p_latency(scn_ctx *x, scn_prov *P, const char *v)
                                         v);
     }
     if (span_is(model, "lognormal"))
-        return fail(x, x->lineno, "latency",
-                    "\"lognormal\" is not supported yet (fixed, exp, uniform)");
+        return lognormal(x, l, arg, v);
     return fail(x, x->lineno, "latency",
                 "unknown model \"%.*s\" (like 20ms, exp:20ms, "
                 "uniform:10ms..30ms)", (int)model.n, model.p);
@@ -802,6 +836,203 @@ finish_provider(scn_ctx *x, scn_prov *P)
 }
 
 /* ------------------------------------------------------------------ */
+/* [client NAME] sections                                             */
+/* ------------------------------------------------------------------ */
+
+/* Provider and client names end up in CSV files, JSON and plots: keep them plain. */
+static int
+name_ok(span name)
+{
+    for (size_t i = 0; i < name.n; i++)
+        if (!isalnum((unsigned char)name.p[i]) &&
+            !strchr("_-.:/@+", name.p[i]))
+            return 0;
+    return name.n > 0;
+}
+
+static scn_client *
+cur_client(scn_ctx *x)
+{
+    return &x->cl[x->ncl - 1];
+}
+
+static int
+c_quota(scn_ctx *x, scn_client *C, const char *v)
+{
+    const char *why = units_parse_rate(v, &C->count, &C->window);
+
+    return why ? bad_value(x, "quota", why, v) : 1;
+}
+
+static int
+c_quota_algo(scn_ctx *x, scn_client *C, const char *v)
+{
+    return (C->algo = find_algo(x, "quota_algo", v)) != NULL;
+}
+
+/* One "key=value" item of retry:expo,base=B,max=M,jitter=J. */
+static int
+retry_item(scn_ctx *x, scn_client *C, span item, const char *v)
+{
+    static const char *const jitters[] = { "none", "full", "equal" };
+    span key, val;
+    char buf[32];
+    int64_t n;
+
+    if (!split_at(item, '=', &key, &val) || !span_str(trim(val), buf,
+                                                       sizeof buf))
+        return bad_value(x, "on_reject", "expected base=, max= or jitter=",
+                         v);
+    if (span_is(trim(key), "base"))
+        return get_duration(x, "on_reject", trim(val), v, &C->c.retry_base);
+    if (span_is(trim(key), "max")) {
+        if (!get_int(x, "on_reject", "max", buf, 0, 1000, &n))
+            return 0;
+        C->c.retry_max = (int)n;
+        C->has_max = 1;
+        return 1;
+    }
+    if (span_is(trim(key), "jitter")) {
+        C->c.jitter = word_index(buf, jitters, 3);
+        return C->c.jitter >= 0 ||
+               bad_value(x, "on_reject", "jitter is none, full or equal", v);
+    }
+    return bad_value(x, "on_reject", "expected base=, max= or jitter=", v);
+}
+
+static int
+c_retry(scn_ctx *x, scn_client *C, span spec, const char *v)
+{
+    span item;
+
+    C->c.react = SIM_REACT_RETRY;
+    /* split_at leaves the whole in item and nothing in spec when there is
+     * no comma. */
+    split_at(spec, ',', &item, &spec);
+    if (!span_is(trim(item), "expo"))
+        return bad_value(x, "on_reject", "expected retry:expo,base=B,max=M",
+                         v);
+    while (spec.n) {
+        split_at(spec, ',', &item, &spec);
+        if (!retry_item(x, C, item, v))
+            return 0;
+    }
+    if (!C->has_max)
+        return bad_value(x, "on_reject", "retry needs max=M (retries)", v);
+    if (C->c.retry_base <= 0)
+        return bad_value(x, "on_reject", "retry needs base=DURATION > 0", v);
+    return 1;
+}
+
+static int
+c_on_reject(scn_ctx *x, scn_client *C, const char *v)
+{
+    span all = trim((span){ v, strlen(v) }), kind, spec;
+
+    if (span_is(all, "drop"))
+        return C->c.react = SIM_REACT_DROP, 1;
+    if (span_is(all, "wait_reset"))
+        return C->c.react = SIM_REACT_WAIT_RESET, 1;
+    if (split_at(all, ':', &kind, &spec) && span_is(trim(kind), "retry"))
+        return c_retry(x, C, spec, v);
+    return bad_value(x, "on_reject",
+                     "expected drop, wait_reset or retry:expo,base=B,max=M",
+                     v);
+}
+
+static int
+c_weight(scn_ctx *x, scn_client *C, const char *v)
+{
+    return get_int(x, "weight", NULL, v, 1, 1000000, &C->c.weight);
+}
+
+typedef int (*client_fn)(scn_ctx *x, scn_client *C, const char *v);
+
+static const struct {
+    const char *name;
+    client_fn parse;
+} client_keys[CK_COUNT] = {
+    [CK_QUOTA] = { "quota", c_quota },
+    [CK_QUOTA_ALGO] = { "quota_algo", c_quota_algo },
+    [CK_ON_REJECT] = { "on_reject", c_on_reject },
+    [CK_WEIGHT] = { "weight", c_weight },
+};
+
+static int
+client_key(scn_ctx *x, const char *name, const char *v)
+{
+    scn_client *C = cur_client(x);
+    int k = 0;
+
+    while (k < CK_COUNT && strcmp(name, client_keys[k].name) != 0)
+        k++;
+    if (k == CK_COUNT)
+        return fail(x, x->lineno, name, "unknown key in [client %s] "
+                    "(quota, quota_algo, on_reject, weight)", C->c.name);
+    if (C->key_line[k])
+        return fail(x, x->lineno, name, "given twice (first at line %d)",
+                    C->key_line[k]);
+    C->key_line[k] = x->lineno;
+    return client_keys[k].parse(x, C, v);
+}
+
+/* The quota limit: quota_algo (fixed_window unless given) at the rate. */
+static int
+finish_client(scn_ctx *x, scn_client *C)
+{
+    const algo *a = C->algo ? C->algo : algo_find("fixed_window");
+    algo_params p = { .count = C->count, .window = C->window };
+    char msg[256];
+
+    if (!C->key_line[CK_QUOTA]) {
+        if (C->key_line[CK_QUOTA_ALGO])
+            return fail(x, C->key_line[CK_QUOTA_ALGO], "quota_algo",
+                        "needs a quota = N/W");
+        return 1;
+    }
+    if (!a || !(a->takes & ALGO_TAKES_RATE))
+        return fail(x, C->key_line[CK_QUOTA_ALGO], "quota_algo",
+                    "%s takes no rate", a ? a->name : "?");
+    fit_params(a, &p);
+    if (try_init(a, &p, msg, sizeof msg) != 0)
+        return fail(x, C->key_line[CK_QUOTA], "quota", "%s", msg);
+    C->c.has_quota = 1;
+    C->c.quota = (sim_limit_cfg){ .algo = a, .p = p };
+    return 1;
+}
+
+static int
+start_client(scn_ctx *x, span name)
+{
+    scn_client *C;
+
+    if (!name_ok(name) || name.n >= SIM_NAME_MAX)
+        return fail(x, x->lineno, "client",
+                    "a name is 1 to %d letters, digits or _-.:/@+, got "
+                    "\"%.*s\"", SIM_NAME_MAX - 1, (int)name.n, name.p);
+    for (C = x->cl; C < x->cl + x->ncl; C++)
+        if (span_is(name, C->c.name))
+            return fail(x, x->lineno, "client",
+                        "duplicate name \"%s\" (first at line %d)",
+                        C->c.name, C->line);
+    if (x->ncl == x->capcl) {
+        int cap = x->capcl ? 2 * x->capcl : 8;
+        scn_client *nc = realloc(x->cl, (size_t)cap * sizeof *nc);
+
+        if (!nc)
+            return no_memory(x);
+        x->cl = nc;
+        x->capcl = cap;
+    }
+    C = &x->cl[x->ncl++];
+    *C = (scn_client){ .line = x->lineno };
+    span_str(name, C->c.name, sizeof C->c.name);
+    C->c.weight = 1;
+    x->sec = SEC_CLIENT;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* [sim] keys                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -844,21 +1075,24 @@ choice(scn_ctx *x, const char *key, const char *v, const char *const *words,
 static int
 s_queue(scn_ctx *x, const char *v)
 {
+    /* In enum sim_queue's order. */
     static const char *const words[] = { "priority", "fifo", "edf", "wfq" };
-    int i = choice(x, "queue", v, words, 4, 2);
+    int i = choice(x, "queue", v, words, 4, 4);
 
-    x->cfg->queue = i == 1 ? SIM_QUEUE_FIFO : SIM_QUEUE_PRIORITY;
+    x->cfg->queue = i;
     return i >= 0;
 }
 
 static int
 s_route(scn_ctx *x, const char *v)
 {
+    /* In enum sim_route's order. */
     static const char *const words[] = { "ordered", "round_robin",
                                          "least_loaded" };
+    int i = choice(x, "route", v, words, 3, 3);
 
-    x->cfg->route = SIM_ROUTE_ORDERED;
-    return choice(x, "route", v, words, 3, 1) >= 0;
+    x->cfg->route = i;
+    return i >= 0;
 }
 
 static const struct {
@@ -903,6 +1137,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
         return sim_key(x, name, value);
     if (x->sec == SEC_PROVIDER)
         return prov_key(x, name, value);
+    if (x->sec == SEC_CLIENT)
+        return client_key(x, name, value);
     return fail(x, x->lineno, name,
                 "outside any section (put it under [sim] or "
                 "[provider NAME])");
@@ -917,6 +1153,8 @@ finish_section(scn_ctx *x)
 {
     if (x->sec == SEC_PROVIDER && !finish_provider(x, cur_prov(x)))
         return 0;
+    if (x->sec == SEC_CLIENT && !finish_client(x, cur_client(x)))
+        return 0;
     x->sec = SEC_NONE;
     return 1;
 }
@@ -930,17 +1168,6 @@ start_sim(scn_ctx *x)
     x->sim_line = x->lineno;
     x->sec = SEC_SIM;
     return 1;
-}
-
-/* Provider names end up in CSV files, JSON and plots: keep them plain. */
-static int
-name_ok(span name)
-{
-    for (size_t i = 0; i < name.n; i++)
-        if (!isalnum((unsigned char)name.p[i]) &&
-            !strchr("_-.:/@+", name.p[i]))
-            return 0;
-    return name.n > 0;
 }
 
 static int
@@ -1015,12 +1242,10 @@ on_header(scn_ctx *x, const char *line)
     if (span_is(kind, "provider"))
         return start_provider(x, name);
     if (span_is(kind, "client"))
-        return fail(x, x->lineno, NULL,
-                    "[%.*s]: client sections are not supported yet",
-                    (int)text.n, text.p);
+        return start_client(x, name);
     return fail(x, x->lineno, NULL,
-                "[%.*s]: unknown section (sim, provider NAME)", (int)text.n,
-                text.p);
+                "[%.*s]: unknown section (sim, provider NAME, client NAME)",
+                (int)text.n, text.p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1136,6 +1361,9 @@ free_staged(scn_ctx *x)
     free(x->prov);
     x->prov = NULL;
     x->nprov = x->cap = 0;
+    free(x->cl);
+    x->cl = NULL;
+    x->ncl = x->capcl = 0;
 }
 
 static int
@@ -1163,6 +1391,13 @@ build_config(scn_ctx *x, sim_config *cfg)
     cfg->nproviders = x->nprov;
     qsort(cfg->providers, (size_t)x->nprov, sizeof *cfg->providers,
           by_order);
+    if (x->ncl == 0)
+        return 1;
+    if (!(cfg->clients = calloc((size_t)x->ncl, sizeof *cfg->clients)))
+        return no_memory(x);
+    for (int i = 0; i < x->ncl; i++)
+        cfg->clients[i] = x->cl[i].c;
+    cfg->nclients = x->ncl;
     return 1;
 }
 
@@ -1294,5 +1529,6 @@ scn_clear(sim_config *cfg)
     for (int i = 0; i < cfg->nproviders; i++)
         free(cfg->providers[i].schedule);
     free(cfg->providers);
+    free(cfg->clients);
     memset(cfg, 0, sizeof *cfg);
 }

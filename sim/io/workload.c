@@ -744,6 +744,17 @@ wl_next(wl *w, sim_request *out, char *err, size_t errlen)
     return rc;
 }
 
+int
+wl_client_id(wl *w, const char *name, uint32_t *id)
+{
+    int64_t v = intern(w, name, strlen(name));
+
+    if (v < 0)
+        return SIM_EIO;
+    *id = (uint32_t)v;
+    return 0;
+}
+
 const char *
 wl_client_name(const wl *w, uint32_t id)
 {

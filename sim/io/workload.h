@@ -28,6 +28,12 @@ int wl_open(wl **out, const char *path, const char *const *providers,
  * on a bad row ("path:line: column: what is wrong"), 3 on a read error. */
 int wl_next(wl *w, sim_request *out, char *err, size_t errlen);
 
+/* The number of client key `name`, numbering it now if it is new; called
+ * before the first wl_next, it fixes the numbers of known clients (the
+ * scenario's [client] sections are numbered 0, 1, ... this way). Returns 0,
+ * or 3 out of memory. */
+int wl_client_id(wl *w, const char *name, uint32_t *id);
+
 /* The client key numbered id, or NULL. Valid until wl_close. */
 const char *wl_client_name(const wl *w, uint32_t id);
 
