@@ -163,6 +163,42 @@ def test_stacked_limits():
           "token_bucket 1/1s burst=1; fixed_window 2/3s"), str(prov))
 
 
+CLIENT_SCN = """[provider api]
+algo = token_bucket
+rate = 1000/s
+burst = 1000
+
+[client alice]
+quota = 60/1m
+on_reject = %s
+"""
+
+
+def test_client_quota():
+    wl = write("alice.csv", "at,client\n" + "0,alice\n" * 100 + "0,bob\n")
+    for react, rows_want, ok_at in (("drop", 101, {0: 61}),
+                                    ("wait_reset", 102, {0: 61, 60: 40})):
+        scn = write("q.ini", CLIENT_SCN % react)
+        db = os.path.join(TMP, "q-%s.db" % react)
+        r = run("run", "-w", wl, "-c", scn, "--db", db, "--json")
+        check("quota %s exit 0" % react, r.returncode == 0, r.stderr)
+        got = rows(db)
+        sent = {}
+        for _, _, _, t, _, o in got:
+            if o == "ok":
+                sent[t // 10**9] = sent.get(t // 10**9, 0) + 1
+        check("quota %s rows" % react, len(got) == rows_want, str(len(got)))
+        check("quota %s schedule" % react, sent == ok_at, str(sent))
+        j = json.loads(r.stdout) if r.returncode == 0 else {}
+        alice = [c for c in j.get("clients", []) if c["name"] == "alice"]
+        check("quota %s client line" % react, alice and
+              alice[0]["offered"] == 100 and alice[0]["rejected"] >= 1,
+              str(alice))
+    r = run("run", "-w", wl, "-c", scn, "--db", "none")
+    check("summary has client lines", "alice" in r.stdout and
+          "retries" in r.stdout, r.stdout)
+
+
 def test_json_and_none():
     scn, wl = write("s.ini", SCN), write("w.csv", WL)
     r = run("run", "-w", wl, "-c", scn, "--db", "none", "--json")
@@ -277,6 +313,23 @@ def test_bad_inputs():
     bad("missing workload", None, SCN, 2, "missing.csv")
     bad("unknown provider", "at,provider\n0,P9\n", SCN, 2,
         "bad.csv:2: provider:")
+    bad("unknown client key", wl, SCN + "[client a]\nmood = calm\n", 2,
+        "bad.ini:10: mood: unknown key in [client a]")
+    bad("bad schedule", wl, SCN + "schedule = off@x\n", 2,
+        "bad.ini:9: schedule:")
+    bad("schedule backwards", wl, SCN + "schedule = off@20s, on@10s\n", 2,
+        "bad.ini:9: schedule:")
+    bad("fail outside [0,1]", wl, SCN + "fail = 1.5\n", 2,
+        "bad.ini:9: fail:")
+    bad("retry without max", wl, SCN + "[client a]\n"
+        "on_reject = retry:expo,base=1s\n", 2, "bad.ini:10: on_reject:")
+    bad("burst 0", wl, SCN.replace("burst = 2", "burst = 0"), 2,
+        "bad.ini:8: burst:")
+    bad("window 0", wl, SCN.replace("2/s", "2/0s"), 2, "bad.ini:7: rate:")
+    bad("unknown limit algo", wl, SCN.replace(
+        "algo = token_bucket\nrate = 2/s\nburst = 2\n",
+        "limit = magic 2/s\n"), 2, "bad.ini:6: limit:")
+    bad("negative cost", "at,cost\n0,-1\n", SCN, 2, "bad.csv:2: cost:")
     bad("unwritable db", wl, SCN, 3, "/nonexistent-dir/x.db",
         db_path="/nonexistent-dir/x.db")
     r = run("run", "-w", write("w.csv", wl), "-c", os.path.join(TMP, "no.ini"))
