@@ -536,6 +536,62 @@ test_failure_retried(void **state)
     assert_int_equal(find(&r, 1, 2)->outcome, SIM_FAILED);
 }
 
+/* Latency models: lognormal:20ms,0.5 has median 20 ms; over 10^4
+ * requests the sample median of t_done - t_dispatch is within 3%, and
+ * the spread is real (the 90th percentile is about e^(0.5*1.2816) = 1.90
+ * times the median). */
+static int
+cmp_time(const void *a, const void *b)
+{
+    sim_time x = *(const sim_time *)a, y = *(const sim_time *)b;
+
+    return (x > y) - (x < y);
+}
+
+typedef struct svc {
+    sim_time *v;
+    int n;
+} svc;
+
+static int
+svc_add(void *ctx, const sim_row *row, char *err, size_t errlen)
+{
+    svc *c = ctx;
+
+    (void)err;
+    (void)errlen;
+    c->v[c->n++] = row->t_done - row->t_dispatch;
+    return 0;
+}
+
+static void
+test_lognormal_latency(void **state)
+{
+    stream g = {.n = 10000, .gap = S(0.001)};
+    svc c = {calloc(10000, sizeof(sim_time)), 0};
+    char err[256];
+    setup u;
+    sim *s;
+    double med, p90;
+
+    (void)state;
+    setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
+    u.p[0] = prov("P", 1, "token_bucket", 10000, 1, 10000);
+    u.p[0].latency = (sim_latency){SIM_LAT_LOGNORMAL, S(0.02), 0, 0.5};
+    u.cfg.nproviders = 1;
+    assert_int_equal(sim_new(&s, &u.cfg, err, sizeof err), 0);
+    assert_int_equal(sim_run(s, stream_next, &g, svc_add, &c, err,
+                             sizeof err), 0);
+    sim_free(s);
+    assert_int_equal(c.n, 10000);
+    qsort(c.v, 10000, sizeof *c.v, cmp_time);
+    med = (double)c.v[5000] / 1e9;
+    p90 = (double)c.v[9000] / 1e9;
+    assert_true(med > 0.02 * 0.97 && med < 0.02 * 1.03);
+    assert_true(p90 / med > 1.75 && p90 / med < 2.05);
+    free(c.v);
+}
+
 /* ------------------------------------------------------------------ */
 /* Routes and queue disciplines                                        */
 /* ------------------------------------------------------------------ */
@@ -678,6 +734,7 @@ main(void)
         cmocka_unit_test(test_schedule_priority_order),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_failure_retried),
+        cmocka_unit_test(test_lognormal_latency),
         cmocka_unit_test(test_round_robin),
         cmocka_unit_test(test_least_loaded),
         cmocka_unit_test(test_wfq_ratio),
