@@ -5,6 +5,7 @@
 set -eu
 BIN=${1:-build/ratesim}
 DB=results/demo.db
+mkdir -p results
 rm -f "$DB"
 echo "\$ ratesim run -w workloads/demo.csv -c workloads/demo.ini --db $DB"
 "$BIN" run -w workloads/demo.csv -c workloads/demo.ini --db "$DB" --label demo
