@@ -360,6 +360,51 @@ def test_interrupt_rolls_back():
           count(db, "dispatches") == 0)
 
 
+def stream_for(p, seconds):
+    """Feeds p an endless run of arrivals for so many seconds, then EOF."""
+    p.stdin.write(b"at\n")
+    t, deadline = 0, time.time() + seconds
+    try:
+        while time.time() < deadline:
+            p.stdin.write("".join("%d\n" % (t + i)
+                                  for i in range(1000)).encode())
+            t += 1000
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+
+
+def test_progress_on_terminal():
+    import pty
+    scn = write("s.ini", SCN)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "run", "-w", "-", "-c", scn, "--db", "none"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=slave)
+    os.close(slave)
+    stream_for(p, 1.6)
+    code = p.wait(timeout=60)
+    out = b""
+    try:
+        while True:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    os.close(master)
+    check("progress run exit 0", code == 0, str(code))
+    check("progress shown on a terminal", b"ratesim: virtual" in out, out)
+    p = subprocess.Popen([BIN, "run", "-w", "-", "-c", scn, "--db", "none"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    stream_for(p, 1.6)
+    err = p.stderr.read()
+    p.wait(timeout=60)
+    check("no progress when stderr is no terminal", err == b"", err)
+
+
 def main():
     for name, fn in sorted(globals().items()):
         if name.startswith("test_") and callable(fn):
