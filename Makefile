@@ -41,9 +41,14 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/libratesim.a
 test: deps
 	@$(MAKE) --no-print-directory $(B)/ratesim $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+	@$(B)/ratesim check
 	@set -e; for t in tests/cli_*.py; do python3 $$t $(B)/ratesim; done
 
-check: test
+# The stored regression cases (results/*/case.ini): each is re-run and its
+# schedule compared with its expected.csv.
+check: deps
+	@$(MAKE) --no-print-directory $(B)/ratesim
+	@$(B)/ratesim check
 
 bench: deps $(B)/ratesim
 	@python3 scripts/bench.py $(B)/ratesim
