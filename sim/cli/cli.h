@@ -14,6 +14,7 @@ enum { CLI_OK = 0, CLI_DIFF = 1, CLI_USAGE = 2, CLI_IO = 3 };
 
 int cmd_run(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
 /* Prints "ratesim: msg" on stderr. */

@@ -16,6 +16,7 @@ static const struct command {
 } commands[] = {
     {"run", cmd_run, "simulate a workload against a scenario and record it"},
     {"schedule", cmd_schedule, "when K calls issued at once would go out"},
+    {"gen", cmd_gen, "generate a workload (constant, poisson, onoff, ...)"},
     {"check", cmd_check, "re-run stored cases and compare their schedules"},
 };
 
