@@ -18,6 +18,7 @@ static const struct command {
     {"schedule", cmd_schedule, "when K calls issued at once would go out"},
     {"gen", cmd_gen, "generate a workload (constant, poisson, onoff, ...)"},
     {"check", cmd_check, "re-run stored cases and compare their schedules"},
+    {"import", cmd_import, "turn a web server access log into a workload"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
