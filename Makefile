@@ -16,6 +16,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TEST_OBJ := $(B)/tests/harness.o
 
 all: $(B)/ratesim
 
@@ -33,7 +34,9 @@ $(B)/libratesim.a: $(LIB_OBJ)
 $(B)/ratesim: $(CLI_OBJ) $(B)/libratesim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: $(B)/tests/%.o $(B)/libratesim.a
+# Every test binary links the shared harness (tests/harness.c), which is
+# not a test itself.
+$(TEST_BIN): $(B)/tests/%: $(B)/tests/%.o $(TEST_OBJ) $(B)/libratesim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # Unit tests first (one binary per file, stop at the first failure), then the
@@ -64,6 +67,6 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all deps test check bench demo install clean
-.SECONDARY: $(LIB_OBJ) $(TEST_BIN:%=%.o)
+.SECONDARY: $(LIB_OBJ) $(TEST_OBJ) $(TEST_BIN:%=%.o)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -10,8 +10,6 @@
  */
 #include "sim/limit.h"
 
-#include <stdio.h>
-
 typedef struct fw {
     int64_t n, w;       /* N permits per window of w ns */
     int64_t k;          /* window of the last admission */
@@ -23,10 +21,8 @@ fw_init(void *st, const algo_params *p, char *err, size_t errlen)
 {
     fw *f = st;
 
-    if (p->count < 1 || p->window < 1) {
-        snprintf(err, errlen, "rate: must be at least 1 per window > 0");
+    if (algo_check_rate(p, "window", err, errlen) != 0)
         return 2;
-    }
     f->n = p->count;
     f->w = p->window;
     f->k = -1;

@@ -26,8 +26,6 @@
  */
 #include "sim/limit.h"
 
-#include <stdio.h>
-
 typedef struct gcra {
     int64_t n, w, b;    /* rate n per w ns, burst b; T = w scaled units */
     algo_i128 tat;      /* theoretical arrival time, scaled by n */
@@ -38,14 +36,9 @@ gcra_init(void *st, const algo_params *p, char *err, size_t errlen)
 {
     gcra *g = st;
 
-    if (p->count < 1 || p->window < 1) {
-        snprintf(err, errlen, "rate: must be at least 1 per period > 0");
+    if (algo_check_rate(p, "period", err, errlen) != 0 ||
+        algo_check_burst(p, err, errlen) != 0)
         return 2;
-    }
-    if (p->burst < 1) {
-        snprintf(err, errlen, "burst: must be at least 1");
-        return 2;
-    }
     g->n = p->count;
     g->w = p->window;
     g->b = p->burst;
@@ -71,15 +64,13 @@ static sim_time
 gcra_next_ok(const void *st, sim_time now, int64_t cost)
 {
     const gcra *g = st;
-    sim_time at;
 
     /* The formula alone would let a cost above b through once t passes
      * TAT + (c - b)·T, overdrawing the allowance; b is the largest cost
      * (SPEC §5), as for token_bucket. */
     if (cost > g->b)
         return SIM_NEVER;
-    at = algo_unscale_up(gcra_conforms_at(g, cost), g->n);
-    return at > now ? at : now;
+    return algo_next_at(gcra_conforms_at(g, cost), g->n, now);
 }
 
 static void

@@ -21,8 +21,6 @@
  */
 #include "sim/limit.h"
 
-#include <stdio.h>
-
 typedef struct lb {
     int64_t n, w, b;    /* rate n per w ns; queue of b*T */
     algo_i128 next;     /* scaled: the next departure may not go before */
@@ -33,14 +31,9 @@ lb_init(void *st, const algo_params *p, char *err, size_t errlen)
 {
     lb *l = st;
 
-    if (p->count < 1 || p->window < 1) {
-        snprintf(err, errlen, "rate: must be at least 1 per period > 0");
+    if (algo_check_rate(p, "period", err, errlen) != 0 ||
+        algo_check_burst(p, err, errlen) != 0)
         return 2;
-    }
-    if (p->burst < 1) {
-        snprintf(err, errlen, "burst: must be at least 1");
-        return 2;
-    }
     l->n = p->count;
     l->w = p->window;
     l->b = p->burst;
@@ -57,12 +50,10 @@ static sim_time
 lb_next_ok(const void *st, sim_time now, int64_t cost)
 {
     const lb *l = st;
-    sim_time at;
 
     if (cost > l->b)
         return SIM_NEVER;
-    at = algo_unscale_up(l->next, l->n);
-    return at > now ? at : now;
+    return algo_next_at(l->next, l->n, now);
 }
 
 static void

@@ -72,10 +72,8 @@ sl_init(void *st, const algo_params *p, char *err, size_t errlen)
 {
     sl *s = st;
 
-    if (p->count < 1 || p->window < 1) {
-        snprintf(err, errlen, "rate: must be at least 1 per window > 0");
+    if (algo_check_rate(p, "window", err, errlen) != 0)
         return 2;
-    }
     s->n = p->count;
     s->w = p->window;
     /* A first ring now, where running out of memory can still be told;

@@ -44,7 +44,6 @@
 #include "sim/limit.h"
 
 #include <assert.h>
-#include <stdio.h>
 
 typedef struct sw {
     int64_t n, w;       /* N permits per window of w ns */
@@ -57,10 +56,8 @@ sw_init(void *st, const algo_params *p, char *err, size_t errlen)
 {
     sw *s = st;
 
-    if (p->count < 1 || p->window < 1) {
-        snprintf(err, errlen, "rate: must be at least 1 per window > 0");
+    if (algo_check_rate(p, "window", err, errlen) != 0)
         return 2;
-    }
     s->n = p->count;
     s->w = p->window;
     s->k = 0;

@@ -13,8 +13,6 @@
  */
 #include "sim/limit.h"
 
-#include <stdio.h>
-
 typedef struct tb {
     int64_t n, w, b;    /* rate n per w ns, depth b tokens */
     algo_i128 credit;   /* tokens * w, at scaled instant last */
@@ -26,14 +24,9 @@ tb_init(void *st, const algo_params *p, char *err, size_t errlen)
 {
     tb *t = st;
 
-    if (p->count < 1 || p->window < 1) {
-        snprintf(err, errlen, "rate: must be at least 1 per period > 0");
+    if (algo_check_rate(p, "period", err, errlen) != 0 ||
+        algo_check_burst(p, err, errlen) != 0)
         return 2;
-    }
-    if (p->burst < 1) {
-        snprintf(err, errlen, "burst: must be at least 1");
-        return 2;
-    }
     t->n = p->count;
     t->w = p->window;
     t->b = p->burst;
@@ -61,12 +54,10 @@ static sim_time
 tb_next_ok(const void *st, sim_time now, int64_t cost)
 {
     const tb *t = st;
-    sim_time at;
 
     if (cost > t->b)
         return SIM_NEVER;
-    at = algo_unscale_up(tb_ready_at(t, cost), t->n);
-    return at > now ? at : now;
+    return algo_next_at(tb_ready_at(t, cost), t->n, now);
 }
 
 static void

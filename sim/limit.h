@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/time.h"
 
@@ -71,6 +72,32 @@ typedef struct algo {
     void (*clear)(void *st);
 } algo;
 
+/* Parameter checks for init, shared so that every algorithm words the same
+ * fault the same way. Each returns 0, or 2 with the message in err. */
+
+/* A rate N/W needs N >= 1 and W >= 1 ns: "rate: must be at least 1 per
+ * <per> > 0", where `per` names W as the algorithm thinks of it ("period"
+ * for a refill rate, "window" for a counting window). */
+static inline int
+algo_check_rate(const algo_params *p, const char *per, char *err,
+                size_t errlen)
+{
+    if (p->count >= 1 && p->window >= 1)
+        return 0;
+    snprintf(err, errlen, "rate: must be at least 1 per %s > 0", per);
+    return 2;
+}
+
+/* A burst (already defaulted to N by the caller) must be at least 1. */
+static inline int
+algo_check_burst(const algo_params *p, char *err, size_t errlen)
+{
+    if (p->burst >= 1)
+        return 0;
+    snprintf(err, errlen, "burst: must be at least 1");
+    return 2;
+}
+
 /* Helpers for algorithms that keep time scaled by N for a rate N/W (one
  * scaled unit = 1/N ns, so the emission interval W/N ns is exactly W units).
  * Scaled instants can exceed int64 over long runs, hence 128 bits. */
@@ -86,6 +113,17 @@ algo_unscale_up(algo_i128 e, int64_t n)
     if (e % n > 0)
         q++;
     return q >= (algo_i128)SIM_NEVER ? SIM_NEVER : (sim_time)q;
+}
+
+/* What next_ok answers when the exact earliest instant is e (scaled): e
+ * rounded up to a whole ns, or now when that is earlier; SIM_NEVER when e
+ * does not fit. */
+static inline sim_time
+algo_next_at(algo_i128 e, int64_t n, sim_time now)
+{
+    sim_time at = algo_unscale_up(e, n);
+
+    return at > now ? at : now;
 }
 
 /* Where an admission at now whose exact earliest instant was e (scaled)

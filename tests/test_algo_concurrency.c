@@ -15,83 +15,26 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/engine.h"
 #include "sim/limit.h"
 #include "sim/rng.h"
+#include "tests/harness.h"
 
 extern const algo algo_concurrency;
 
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
-#define MAXROWS 64
-
 /* ------------------------------------------------------------------ */
-/* Harness: requests from an array or a generator, rows into arrays.   */
+/* Harness: a concurrency provider, runs (the rest is in harness.h)   */
 /* ------------------------------------------------------------------ */
 
-typedef struct feed {
-    const sim_request *v;
-    int n, i;
-} feed;
-
-typedef struct rows {
-    sim_row v[MAXROWS];
-    int n;
-} rows;
-
-static int
-feed_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    feed *f = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (f->i == f->n)
-        return 0;
-    *out = f->v[f->i++];
-    return 1;
-}
-
-static int
-rows_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    rows *r = ctx;
-
-    (void)err;
-    (void)errlen;
-    assert_true(r->n < MAXROWS);
-    r->v[r->n++] = *row;
-    return 0;
-}
-
-static const sim_row *
-row_of(const rows *r, int64_t id)
-{
-    for (int i = 0; i < r->n; i++)
-        if (r->v[i].req_id == id)
-            return &r->v[i];
-    fail_msg("no row for request %lld", (long long)id);
-    return NULL;
-}
-
-/* A request at `at` seconds with everything else defaulted. */
-static sim_request
-rq(int64_t id, double at)
-{
-    sim_request r = {
-        .id = id, .at = S(at), .after = S(at), .deadline = SIM_NEVER,
-        .service = SIM_NONE, .cost = 1, .priority = 0, .provider = -1,
-    };
-    return r;
-}
-
-/* One provider whose only limit is concurrency n. */
+/* One provider whose only limit is concurrency n, with latency of the
+ * given kind and parameter 1 s (fixed 1 s, or exponential of mean 1 s). */
 static sim_provider_cfg
-conc_prov(int64_t n, int mode, sim_latency lat)
+conc_prov(int64_t n, int mode, int latency)
 {
+    sim_latency lat = {latency, TH_S(1), 0, 0};
     sim_provider_cfg p = {.name = "P", .order = 1, .enabled = 1,
                           .nlimits = 1, .mode = mode, .latency = lat};
 
@@ -100,43 +43,30 @@ conc_prov(int64_t n, int mode, sim_latency lat)
     return p;
 }
 
+/* Runs p alone (fifo queue, the given seed) from src into sink. */
 static void
 run(sim_provider_cfg *p, uint64_t seed, sim_source_fn src, void *src_ctx,
     sim_sink_fn sink, void *sink_ctx)
 {
-    sim_config cfg = {.seed = seed, .until = SIM_NEVER,
-                      .queue = SIM_QUEUE_FIFO, .nproviders = 1,
-                      .providers = p};
-    char err[256] = "";
-    sim *s;
+    sim_config cfg = th_cfg(p, 1, SIM_QUEUE_FIFO, seed);
 
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, src, src_ctx, sink, sink_ctx, err, sizeof err),
-                     0);
-    sim_free(s);
+    th_run(&cfg, src, src_ctx, sink, sink_ctx, NULL);
 }
 
 static void
-run_array(sim_provider_cfg *p, const sim_request *v, int n, rows *out)
+run_array(sim_provider_cfg *p, const sim_request *v, int n, th_rows *out)
 {
-    feed f = {v, n, 0};
-
-    out->n = 0;
-    run(p, 1, feed_next, &f, rows_add, out);
+    th_run_rows(p, 1, SIM_QUEUE_FIFO, v, n, out);
     assert_int_equal(out->n, n);
 }
 
 /* Checks one row: outcome, dispatch and completion instants in ns
- * (SIM_NONE when it never went out). */
+ * (SIM_NONE when it never went out), and that it was on provider 0. */
 static void
-expect(const rows *r, int64_t id, int outcome, sim_time t, sim_time done)
+expect(const th_rows *r, int64_t id, int outcome, sim_time t, sim_time done)
 {
-    const sim_row *x = row_of(r, id);
-
-    assert_int_equal(x->outcome, outcome);
-    assert_int_equal(x->t_dispatch, t);
-    assert_int_equal(x->t_done, done);
-    assert_int_equal(x->provider, 0);
+    th_expect(r, id, 0, t, outcome);
+    assert_int_equal(th_row(r, id)->t_done, done);
 }
 
 /* ------------------------------------------------------------------ */
@@ -181,18 +111,18 @@ test_vtable(void **state)
 static void
 test_two_permits_five_at_0(void **state)
 {
-    sim_provider_cfg p = conc_prov(2, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
+    sim_provider_cfg p = conc_prov(2, SIM_MODE_QUEUE, SIM_LAT_FIXED);
     sim_request v[5];
-    sim_time want[5] = {0, 0, S(1), S(1), S(2)};
-    rows r;
+    sim_time want[5] = {0, 0, TH_S(1), TH_S(1), TH_S(2)};
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 5; i++)
-        v[i] = rq(i + 1, 0);
+        v[i] = th_rq(i + 1, 0);
     run_array(&p, v, 5, &r);
     for (int i = 0; i < 5; i++)
-        expect(&r, i + 1, SIM_OK, want[i], want[i] + S(1));
+        expect(&r, i + 1, SIM_OK, want[i], want[i] + TH_S(1));
+    th_rows_free(&r);
 }
 
 /* The service column overrides the latency. Concurrency 1, fixed latency
@@ -205,19 +135,19 @@ test_two_permits_five_at_0(void **state)
 static void
 test_service_overrides_latency(void **state)
 {
-    sim_provider_cfg p = conc_prov(1, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
-    sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
-    rows r;
+    sim_provider_cfg p = conc_prov(1, SIM_MODE_QUEUE, SIM_LAT_FIXED);
+    sim_request v[4] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0)};
+    th_rows r = {0};
 
     (void)state;
-    v[0].service = S(0.25);
+    v[0].service = TH_S(0.25);
     v[2].service = 0;
     run_array(&p, v, 4, &r);
-    expect(&r, 1, SIM_OK, 0, S(0.25));
-    expect(&r, 2, SIM_OK, S(0.25), S(1.25));
-    expect(&r, 3, SIM_OK, S(1.25), S(1.25));
-    expect(&r, 4, SIM_OK, S(1.25), S(2.25));
+    expect(&r, 1, SIM_OK, 0, TH_S(0.25));
+    expect(&r, 2, SIM_OK, TH_S(0.25), TH_S(1.25));
+    expect(&r, 3, SIM_OK, TH_S(1.25), TH_S(1.25));
+    expect(&r, 4, SIM_OK, TH_S(1.25), TH_S(2.25));
+    th_rows_free(&r);
 }
 
 /* Costs take that many permits. Concurrency 3, fixed 1 s; costs 2, 2, 1 at
@@ -227,19 +157,19 @@ test_service_overrides_latency(void **state)
 static void
 test_costs(void **state)
 {
-    sim_provider_cfg p = conc_prov(3, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
-    sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
-    rows r;
+    sim_provider_cfg p = conc_prov(3, SIM_MODE_QUEUE, SIM_LAT_FIXED);
+    sim_request v[4] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0)};
+    th_rows r = {0};
 
     (void)state;
     v[0].cost = v[1].cost = 2;
     v[3].cost = 4;
     run_array(&p, v, 4, &r);
-    expect(&r, 1, SIM_OK, 0, S(1));
-    expect(&r, 2, SIM_OK, S(1), S(2));
-    expect(&r, 3, SIM_OK, S(1), S(2));
+    expect(&r, 1, SIM_OK, 0, TH_S(1));
+    expect(&r, 2, SIM_OK, TH_S(1), TH_S(2));
+    expect(&r, 3, SIM_OK, TH_S(1), TH_S(2));
     expect(&r, 4, SIM_REJECTED, SIM_NONE, SIM_NONE);
+    th_rows_free(&r);
 }
 
 /* Reject mode, concurrency 2, fixed 1 s: five at 0: two go, three are
@@ -248,72 +178,26 @@ test_costs(void **state)
 static void
 test_reject_mode(void **state)
 {
-    sim_provider_cfg p = conc_prov(2, SIM_MODE_REJECT,
-                                   (sim_latency){SIM_LAT_FIXED, S(1), 0, 0});
+    sim_provider_cfg p = conc_prov(2, SIM_MODE_REJECT, SIM_LAT_FIXED);
     sim_request v[6];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 5; i++)
-        v[i] = rq(i + 1, 0);
-    v[5] = rq(6, 1);
+        v[i] = th_rq(i + 1, 0);
+    v[5] = th_rq(6, 1);
     run_array(&p, v, 6, &r);
-    expect(&r, 1, SIM_OK, 0, S(1));
-    expect(&r, 2, SIM_OK, 0, S(1));
+    expect(&r, 1, SIM_OK, 0, TH_S(1));
+    expect(&r, 2, SIM_OK, 0, TH_S(1));
     for (int id = 3; id <= 5; id++)
         expect(&r, id, SIM_REJECTED, SIM_NONE, SIM_NONE);
-    expect(&r, 6, SIM_OK, S(1), S(2));
+    expect(&r, 6, SIM_OK, TH_S(1), TH_S(2));
+    th_rows_free(&r);
 }
 
 /* ------------------------------------------------------------------ */
 /* Poisson input                                                       */
 /* ------------------------------------------------------------------ */
-
-/* Poisson arrivals (exponential gaps of mean `gap` ns) from the engine's
- * PRNG, costs 1..maxcost. */
-typedef struct gen {
-    rng r;
-    int64_t n, i, gap, maxcost;
-    sim_time t;
-} gen;
-
-static int
-gen_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    gen *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += rng_exp(&g->r, g->gap);
-    *out = rq(++g->i, 0);
-    out->at = out->after = g->t;
-    out->cost = 1 + (int64_t)rng_below(&g->r, (uint64_t)g->maxcost);
-    return 1;
-}
-
-/* Every row, in the order the sink sees them (completion order). */
-typedef struct dlog {
-    sim_row *v;
-    size_t n, cap;
-} dlog;
-
-static int
-dlog_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    dlog *d = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 1024;
-        d->v = realloc(d->v, d->cap * sizeof *d->v);
-        assert_non_null(d->v);
-    }
-    d->v[d->n++] = *row;
-    return 0;
-}
 
 /* A change in permits in flight at an instant. */
 typedef struct step {
@@ -344,7 +228,7 @@ time_cmp(const void *a, const void *b)
 /* Sweeps the rows' [t_dispatch, t_done) intervals: permits in flight never
  * exceed n, and every one is back at the end. Returns the most seen. */
 static int64_t
-sweep(const dlog *d, int64_t n)
+sweep(const th_rows *d, int64_t n)
 {
     step *s = malloc(2 * d->n * sizeof *s);
     int64_t busy = 0, most = 0;
@@ -369,7 +253,7 @@ sweep(const dlog *d, int64_t n)
 /* Only a completion makes room, so a request that waited must have gone
  * out at an instant at which some request completed. */
 static void
-check_woken_by_completion(const dlog *d)
+check_woken_by_completion(const th_rows *d)
 {
     sim_time *done = malloc(d->n * sizeof *done);
     size_t waited = 0;
@@ -395,16 +279,15 @@ check_woken_by_completion(const dlog *d)
 static void
 test_property_in_flight(void **state)
 {
-    sim_provider_cfg p = conc_prov(5, SIM_MODE_QUEUE,
-                                   (sim_latency){SIM_LAT_EXP, S(1), 0, 0});
-    gen g = {.n = 100000, .gap = S(0.4), .maxcost = 2};
-    dlog d = {0};
+    sim_provider_cfg p = conc_prov(5, SIM_MODE_QUEUE, SIM_LAT_EXP);
+    th_gen g = {.n = 100000, .gap = TH_S(0.4), .maxcost = 2};
+    th_rows d = {0};
     double svc = 0;
     int64_t most;
 
     (void)state;
     rng_seed(&g.r, 31, 0);
-    run(&p, 17, gen_next, &g, dlog_add, &d);
+    run(&p, 17, th_gen_next, &g, th_rows_add, &d);
     assert_int_equal(d.n, 100000);
     for (size_t i = 0; i < d.n; i++) {
         assert_int_equal(d.v[i].outcome, SIM_OK);
@@ -418,28 +301,7 @@ test_property_in_flight(void **state)
     most = sweep(&d, 5);
     assert_int_equal(most, 5);
     check_woken_by_completion(&d);
-    free(d.v);
-}
-
-/* Counts outcomes. */
-typedef struct tally {
-    int64_t ok, rejected, other;
-} tally;
-
-static int
-tally_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    tally *t = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (row->outcome == SIM_OK)
-        t->ok++;
-    else if (row->outcome == SIM_REJECTED)
-        t->rejected++;
-    else
-        t->other++;
-    return 0;
+    th_rows_free(&d);
 }
 
 /* Erlang B by the stable recursion B(0) = 1,
@@ -462,18 +324,20 @@ erlang_b(int n, double a)
 static void
 test_erlang_b(void **state)
 {
-    sim_provider_cfg p = conc_prov(10, SIM_MODE_REJECT,
-                                   (sim_latency){SIM_LAT_EXP, S(1), 0, 0});
-    gen g = {.n = 1000000, .gap = S(0.125), .maxcost = 1};
-    tally t = {0};
+    sim_provider_cfg p = conc_prov(10, SIM_MODE_REJECT, SIM_LAT_EXP);
+    th_gen g = {.n = 1000000, .gap = TH_S(0.125), .maxcost = 1};
+    th_tally t = {0};
     double b = erlang_b(10, 8.0), got;
+    int64_t ok, rejected;
 
     (void)state;
     rng_seed(&g.r, 2026, 0);
-    run(&p, 42, gen_next, &g, tally_add, &t);
-    assert_int_equal(t.ok + t.rejected, 1000000);
-    assert_int_equal(t.other, 0);
-    got = (double)t.rejected / 1e6;
+    run(&p, 42, th_gen_next, &g, th_tally_add, &t);
+    ok = t.outcomes[SIM_OK];
+    rejected = t.outcomes[SIM_REJECTED];
+    assert_int_equal(ok + rejected, 1000000);
+    assert_int_equal(t.n - ok - rejected, 0);   /* no other outcome */
+    got = (double)rejected / 1e6;
     print_message("M/M/10/10 a = 8: refused %.5f, Erlang B %.5f (%+.2f%%)\n",
                   got, b, 100.0 * (got - b) / b);
     assert_true(b > 0.1216 && b < 0.1218);

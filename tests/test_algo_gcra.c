@@ -12,71 +12,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/engine.h"
 #include "sim/limit.h"
 #include "sim/rng.h"
+#include "tests/harness.h"
 
 extern const algo algo_gcra;
 extern const algo algo_token_bucket;
-extern const algo algo_fixed_window;
-
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
-
-/* ------------------------------------------------------------------ */
-/* Harness: one limit driven through its vtable                        */
-/* ------------------------------------------------------------------ */
-
-typedef struct lim {
-    const algo *a;
-    void *st;
-} lim;
-
-static void
-lim_new(lim *l, const algo *a, int64_t n, sim_time w, int64_t burst)
-{
-    algo_params p = {.count = n, .window = w, .burst = burst};
-    char err[128] = "";
-
-    l->a = a;
-    l->st = calloc(1, a->state_size);
-    assert_non_null(l->st);
-    assert_int_equal(a->init(l->st, &p, err, sizeof err), 0);
-}
-
-static void
-lim_free(lim *l)
-{
-    if (l->a->clear)
-        l->a->clear(l->st);
-    free(l->st);
-}
-
-/* Requests of the given costs, all at 0, one after the other as the engine
- * takes a blocked head: ask next_ok at the current instant, admit there.
- * Writes each dispatch instant to out. */
-static void
-drive(lim *l, const int64_t *cost, int k, sim_time *out)
-{
-    sim_time now = 0;
-
-    for (int i = 0; i < k; i++) {
-        now = l->a->next_ok(l->st, now, cost[i]);
-        assert_true(now != SIM_NEVER);
-        l->a->admit(l->st, now, cost[i]);
-        out[i] = now;
-    }
-}
-
-static void
-expect_times(const sim_time *got, const sim_time *want, int k)
-{
-    for (int i = 0; i < k; i++)
-        assert_int_equal(got[i], want[i]);
-}
 
 /* ------------------------------------------------------------------ */
 /* Hand-worked schedules                                               */
@@ -93,13 +38,13 @@ test_three_per_s_no_drift(void **state)
     const int64_t c[4] = {1, 1, 1, 1};
     const sim_time want[4] = {0, 333333334, 666666667, 1000000000};
     sim_time got[4];
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, &algo_gcra, 3, S(1), 1);
-    drive(&l, c, 4, got);
-    expect_times(got, want, 4);
-    lim_free(&l);
+    th_lim_new(&l, &algo_gcra, 3, TH_S(1), 1);
+    th_lim_drive(&l, 0, c, 4, got);
+    th_expect_times(got, want, 4);
+    th_lim_free(&l);
 }
 
 /* 2/s burst 2, five at 0. T = 0.5 s. A cost-1 request conforms at
@@ -109,15 +54,15 @@ static void
 test_two_per_s_burst_two(void **state)
 {
     const int64_t c[5] = {1, 1, 1, 1, 1};
-    const sim_time want[5] = {0, 0, S(0.5), S(1), S(1.5)};
+    const sim_time want[5] = {0, 0, TH_S(0.5), TH_S(1), TH_S(1.5)};
     sim_time got[5];
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, &algo_gcra, 2, S(1), 2);
-    drive(&l, c, 5, got);
-    expect_times(got, want, 5);
-    lim_free(&l);
+    th_lim_new(&l, &algo_gcra, 2, TH_S(1), 2);
+    th_lim_drive(&l, 0, c, 5, got);
+    th_expect_times(got, want, 5);
+    th_lim_free(&l);
 }
 
 /* 1/s burst 3, costs 2, 2, 3, 1 at 0. T = 1 s; cost c conforms at
@@ -128,15 +73,15 @@ static void
 test_costs(void **state)
 {
     const int64_t c[4] = {2, 2, 3, 1};
-    const sim_time want[4] = {0, S(1), S(4), S(5)};
+    const sim_time want[4] = {0, TH_S(1), TH_S(4), TH_S(5)};
     sim_time got[4];
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, &algo_gcra, 1, S(1), 3);
-    drive(&l, c, 4, got);
-    expect_times(got, want, 4);
-    lim_free(&l);
+    th_lim_new(&l, &algo_gcra, 1, TH_S(1), 3);
+    th_lim_drive(&l, 0, c, 4, got);
+    th_expect_times(got, want, 4);
+    th_lim_free(&l);
 }
 
 /* Idling earns at most the burst. 1/s burst 2: one at 0 (TAT 1 s); then
@@ -146,17 +91,17 @@ test_costs(void **state)
 static void
 test_idle_caps_allowance(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, &algo_gcra, 1, S(1), 2);
+    th_lim_new(&l, &algo_gcra, 1, TH_S(1), 2);
     l.a->admit(l.st, 0, 1);
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(l.a->next_ok(l.st, S(100), 1), S(100));
-        l.a->admit(l.st, S(100), 1);
+        assert_int_equal(l.a->next_ok(l.st, TH_S(100), 1), TH_S(100));
+        l.a->admit(l.st, TH_S(100), 1);
     }
-    assert_int_equal(l.a->next_ok(l.st, S(100), 1), S(101));
-    lim_free(&l);
+    assert_int_equal(l.a->next_ok(l.st, TH_S(100), 1), TH_S(101));
+    th_lim_free(&l);
 }
 
 /* An admission later than its earliest instant (it waited for something
@@ -167,32 +112,32 @@ test_idle_caps_allowance(void **state)
 static void
 test_late_admission_recorded_at_now(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, &algo_gcra, 3, S(1), 1);
+    th_lim_new(&l, &algo_gcra, 3, TH_S(1), 1);
     l.a->admit(l.st, 0, 1);
-    assert_int_equal(l.a->next_ok(l.st, S(0.5), 1), S(0.5));
-    l.a->admit(l.st, S(0.5), 1);
-    assert_int_equal(l.a->next_ok(l.st, S(0.5), 1), 833333334);
+    assert_int_equal(l.a->next_ok(l.st, TH_S(0.5), 1), TH_S(0.5));
+    l.a->admit(l.st, TH_S(0.5), 1);
+    assert_int_equal(l.a->next_ok(l.st, TH_S(0.5), 1), 833333334);
     l.a->admit(l.st, 833333334, 1);
     assert_int_equal(l.a->next_ok(l.st, 833333334, 1), 1166666667);
-    lim_free(&l);
+    th_lim_free(&l);
 }
 
 /* A cost above the burst can never conform; the capacity is the burst. */
 static void
 test_cost_over_burst(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, &algo_gcra, 5, S(1), 3);
+    th_lim_new(&l, &algo_gcra, 5, TH_S(1), 3);
     assert_int_equal(l.a->capacity(l.st), 3);
     assert_int_equal(l.a->next_ok(l.st, 0, 3), 0);
     assert_int_equal(l.a->next_ok(l.st, 0, 4), SIM_NEVER);
-    assert_int_equal(l.a->next_ok(l.st, S(1e6), 4), SIM_NEVER);
-    lim_free(&l);
+    assert_int_equal(l.a->next_ok(l.st, TH_S(1e6), 4), SIM_NEVER);
+    th_lim_free(&l);
 }
 
 static void
@@ -212,9 +157,9 @@ expect_init_error(const algo_params *p, const char *key)
 static void
 test_bad_params(void **state)
 {
-    algo_params no_burst = {.count = 2, .window = S(1), .burst = 0};
+    algo_params no_burst = {.count = 2, .window = TH_S(1), .burst = 0};
     algo_params no_window = {.count = 2, .window = 0, .burst = 2};
-    algo_params no_count = {.count = 0, .window = S(1), .burst = 2};
+    algo_params no_count = {.count = 0, .window = TH_S(1), .burst = 2};
 
     (void)state;
     expect_init_error(&no_burst, "burst: ");
@@ -239,7 +184,7 @@ pick(rng *r, const int64_t *v, int k)
 
 /* Every cost 1..b+1 gets the same answer from both at now. */
 static void
-same_answers(const lim *g, const lim *t, sim_time now, int64_t b)
+same_answers(const th_lim *g, const th_lim *t, sim_time now, int64_t b)
 {
     for (int64_t c = 1; c <= b + 1; c++)
         assert_int_equal(g->a->next_ok(g->st, now, c),
@@ -254,10 +199,10 @@ fuzz_one(rng *r, int64_t n, sim_time w, int64_t b, int steps)
 {
     sim_time gap = w / n > 0 ? w / n : 1;   /* about one interval */
     sim_time now = 0;
-    lim g, t;
+    th_lim g, t;
 
-    lim_new(&g, &algo_gcra, n, w, b);
-    lim_new(&t, &algo_token_bucket, n, w, b);
+    th_lim_new(&g, &algo_gcra, n, w, b);
+    th_lim_new(&t, &algo_token_bucket, n, w, b);
     for (int i = 0; i < steps; i++) {
         const int64_t d[4] = {0, 1, gap, gap * b};
         int64_t cost = 1 + (int64_t)rng_below(r, (uint64_t)b);
@@ -273,8 +218,8 @@ fuzz_one(rng *r, int64_t n, sim_time w, int64_t b, int steps)
         now = at;
     }
     same_answers(&g, &t, now, b);
-    lim_free(&g);
-    lim_free(&t);
+    th_lim_free(&g);
+    th_lim_free(&t);
 }
 
 /* Rates with whole, fractional and sub-ns intervals (3 per ns), long
@@ -283,7 +228,8 @@ static void
 test_vtable_matches_token_bucket(void **state)
 {
     const int64_t ns[] = {1, 2, 3, 7, 10, 999, 1000, 999999937};
-    const int64_t ws[] = {1, 2, 3, S(1), S(2), S(3), S(3600), 7777777};
+    const int64_t ws[] = {1, 2, 3, TH_S(1), TH_S(2), TH_S(3), TH_S(3600),
+                          7777777};
     rng r;
 
     (void)state;
@@ -300,93 +246,18 @@ test_vtable_matches_token_bucket(void **state)
 /* Engine runs: the whole dispatch sequence against token_bucket's     */
 /* ------------------------------------------------------------------ */
 
-/* Poisson arrivals (exponential gaps of mean `gap` ns), costs 1..maxcost,
- * priorities 0..maxprio; one in eight has a valid-after time later than
- * its arrival, one in eight a deadline. Streamed: nothing is stored. */
-typedef struct gen {
-    rng r;
-    int64_t n, i, gap, maxcost, maxprio;
-    sim_time t;
-} gen;
-
-static int
-gen_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    gen *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += rng_exp(&g->r, g->gap);
-    *out = (sim_request){.id = ++g->i, .at = g->t, .after = g->t,
-                         .deadline = SIM_NEVER, .service = SIM_NONE,
-                         .provider = -1};
-    out->cost = 1 + (int64_t)rng_below(&g->r, (uint64_t)g->maxcost);
-    out->priority = (int32_t)rng_below(&g->r, (uint64_t)g->maxprio + 1);
-    if (rng_below(&g->r, 8) == 0)
-        out->after = g->t + rng_exp(&g->r, 4 * g->gap);
-    if (rng_below(&g->r, 8) == 0)
-        out->deadline = g->t + 1 + rng_exp(&g->r, 10 * g->gap);
-    return 1;
-}
-
-/* Every row the engine hands over, in the order it does. */
-typedef struct rowlog {
-    sim_row *v;
-    size_t n, cap;
-} rowlog;
-
-static int
-rowlog_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    rowlog *l = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 1024;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        assert_non_null(l->v);
-    }
-    l->v[l->n++] = *row;
-    return 0;
-}
-
+/* Runs the workload g (by value, so that the caller can run it again) on
+ * pv with a priority queue, seed 7; every row the engine hands over goes
+ * to out, in order. The workloads here are Poisson arrivals with costs,
+ * priorities and, one in eight each, valid-after times and deadlines
+ * (th_gen with odd): streamed, nothing stored. */
 static void
-run_gen(sim_provider_cfg *pv, int np, gen g, rowlog *out)
+run_gen(sim_provider_cfg *pv, int np, th_gen g, th_rows *out)
 {
-    sim_config cfg = {.seed = 7, .until = SIM_NEVER,
-                      .queue = SIM_QUEUE_PRIORITY, .nproviders = np,
-                      .providers = pv};
-    char err[256] = "";
-    sim *s;
+    sim_config cfg = th_cfg(pv, np, SIM_QUEUE_PRIORITY, 7);
 
-    memset(out, 0, sizeof *out);
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, gen_next, &g, rowlog_add, out, err,
-                             sizeof err), 0);
-    sim_free(s);
-}
-
-static sim_limit_cfg
-limit_of(const algo *a, int64_t n, sim_time w, int64_t burst)
-{
-    sim_limit_cfg l = {.algo = a};
-
-    l.p.count = n;
-    l.p.window = w;
-    l.p.burst = burst;
-    return l;
-}
-
-static sim_provider_cfg
-prov(const char *name, int order, int mode)
-{
-    sim_provider_cfg p = {.order = order, .mode = mode, .enabled = 1};
-
-    snprintf(p.name, sizeof p.name, "%s", name);
-    return p;
+    *out = (th_rows){0};
+    th_run(&cfg, th_gen_next, &g, th_rows_add, out, NULL);
 }
 
 /* Replaces every gcra limit in pv by a token_bucket with the same
@@ -404,9 +275,9 @@ to_token_bucket(sim_provider_cfg *pv, int np)
  * and compares every row; also checks the run was not trivial: requests
  * waited, and some went out, and some did not. */
 static void
-compare_with_token_bucket(sim_provider_cfg *pv, int np, const gen *g)
+compare_with_token_bucket(sim_provider_cfg *pv, int np, const th_gen *g)
 {
-    rowlog a, b;
+    th_rows a, b;
     size_t waited = 0, sent = 0;
 
     run_gen(pv, np, *g, &a);
@@ -429,8 +300,8 @@ compare_with_token_bucket(sim_provider_cfg *pv, int np, const gen *g)
     }
     assert_true(waited > a.n / 10);
     assert_true(sent > a.n / 2 && sent < a.n);
-    free(a.v);
-    free(b.v);
+    th_rows_free(&a);
+    th_rows_free(&b);
 }
 
 /* 7/2s burst 5 (interval 285714285.71 ns), costs 1..5, three priorities,
@@ -438,12 +309,11 @@ compare_with_token_bucket(sim_provider_cfg *pv, int np, const gen *g)
 static void
 test_engine_seven_per_two_s(void **state)
 {
-    sim_provider_cfg p = prov("P", 1, SIM_MODE_QUEUE);
-    gen g = {.n = 100000, .gap = S(0.9), .maxcost = 5, .maxprio = 2};
+    sim_provider_cfg p = th_prov("P", 1, "gcra", 7, TH_S(2), 5);
+    th_gen g = {.n = 100000, .gap = TH_S(0.9), .maxcost = 5, .nprio = 3,
+                .odd = 1};
 
     (void)state;
-    p.nlimits = 1;
-    p.limits[0] = limit_of(&algo_gcra, 7, S(2), 5);
     rng_seed(&g.r, 11, 0);
     compare_with_token_bucket(&p, 1, &g);
 }
@@ -453,14 +323,13 @@ test_engine_seven_per_two_s(void **state)
 static void
 test_engine_reject_then_queue(void **state)
 {
-    sim_provider_cfg p[2] = {prov("R", 1, SIM_MODE_REJECT),
-                             prov("Q", 2, SIM_MODE_QUEUE)};
-    gen g = {.n = 120000, .gap = S(0.42), .maxcost = 5, .maxprio = 1};
+    sim_provider_cfg p[2] = {th_prov("R", 1, "gcra", 3, TH_S(1), 3),
+                             th_prov("Q", 2, "gcra", 10, TH_S(3), 5)};
+    th_gen g = {.n = 120000, .gap = TH_S(0.42), .maxcost = 5, .nprio = 2,
+                .odd = 1};
 
     (void)state;
-    p[0].nlimits = p[1].nlimits = 1;
-    p[0].limits[0] = limit_of(&algo_gcra, 3, S(1), 3);
-    p[1].limits[0] = limit_of(&algo_gcra, 10, S(3), 5);
+    p[0].mode = SIM_MODE_REJECT;
     rng_seed(&g.r, 12, 0);
     compare_with_token_bucket(p, 2, &g);
 }
@@ -471,16 +340,14 @@ test_engine_reject_then_queue(void **state)
 static void
 test_engine_stacked(void **state)
 {
-    sim_provider_cfg p[2] = {prov("A", 1, SIM_MODE_QUEUE),
-                             prov("B", 2, SIM_MODE_QUEUE)};
-    gen g = {.n = 150000, .gap = S(0.005), .maxcost = 5, .maxprio = 2};
+    sim_provider_cfg p[2] = {th_prov("A", 1, "gcra", 999, TH_S(1), 10),
+                             th_prov("B", 2, "gcra", 7, TH_S(2), 1)};
+    th_gen g = {.n = 150000, .gap = TH_S(0.005), .maxcost = 5, .nprio = 3,
+                .odd = 1};
 
     (void)state;
     p[0].nlimits = 2;
-    p[0].limits[0] = limit_of(&algo_gcra, 999, S(1), 10);
-    p[0].limits[1] = limit_of(&algo_fixed_window, 600, S(1), 0);
-    p[1].nlimits = 1;
-    p[1].limits[0] = limit_of(&algo_gcra, 7, S(2), 1);
+    p[0].limits[1] = th_limit("fixed_window", 600, TH_S(1), 0);
     rng_seed(&g.r, 13, 0);
     compare_with_token_bucket(p, 2, &g);
 }

@@ -10,117 +10,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "sim/engine.h"
 #include "sim/rng.h"
+#include "tests/harness.h"
 
 extern const algo algo_leaky_bucket;
-
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
-#define MAXROWS 64
-
-typedef struct feed {
-    const sim_request *v;
-    int n, i;
-} feed;
-
-typedef struct rows {
-    sim_row v[MAXROWS];
-    int n;
-} rows;
-
-static int
-feed_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    feed *f = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (f->i == f->n)
-        return 0;
-    *out = f->v[f->i++];
-    return 1;
-}
-
-static int
-rows_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    rows *r = ctx;
-
-    (void)err;
-    (void)errlen;
-    assert_true(r->n < MAXROWS);
-    r->v[r->n++] = *row;
-    return 0;
-}
-
-static const sim_row *
-row_of(const rows *r, int64_t id)
-{
-    for (int i = 0; i < r->n; i++)
-        if (r->v[i].req_id == id)
-            return &r->v[i];
-    fail_msg("no row for request %lld", (long long)id);
-    return NULL;
-}
-
-/* A request at `at` seconds with everything else defaulted. */
-static sim_request
-rq(int64_t id, double at)
-{
-    sim_request r = {
-        .id = id, .at = S(at), .after = S(at), .deadline = SIM_NEVER,
-        .service = SIM_NONE, .cost = 1, .priority = 0, .provider = -1,
-    };
-    return r;
-}
-
-static sim_provider_cfg
-prov(const char *name, int order, int64_t n,
-     double w, int64_t burst)
-{
-    sim_provider_cfg p = {.order = order, .enabled = 1, .nlimits = 1};
-
-    snprintf(p.name, sizeof p.name, "%s", name);
-    p.limits[0].algo = &algo_leaky_bucket;
-    p.limits[0].p.count = n;
-    p.limits[0].p.window = S(w);
-    p.limits[0].p.burst = burst;
-    assert_non_null(p.limits[0].algo);
-    return p;
-}
-
-static void
-run(sim_provider_cfg *pv, int np, int queue, const sim_request *reqs, int n,
-    rows *out)
-{
-    sim_config cfg = {.seed = 1, .until = SIM_NEVER, .queue = queue,
-                      .nproviders = np, .providers = pv};
-    feed f = {reqs, n, 0};
-    char err[256] = "";
-    sim *s;
-
-    out->n = 0;
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, feed_next, &f, rows_add, out, err, sizeof err),
-                     0);
-    sim_free(s);
-}
-
-/* Checks one row: provider index (-1 none), dispatch instant in ns
- * (SIM_NONE when it never went out) and outcome. */
-static void
-expect(const rows *r, int64_t id, int provider, sim_time t, int outcome)
-{
-    const sim_row *x = row_of(r, id);
-
-    assert_int_equal(x->provider, provider);
-    assert_int_equal(x->t_dispatch, t);
-    assert_int_equal(x->outcome, outcome);
-}
 
 /* 2/s burst 2 (T = 0.5 s), five at 0. As each becomes ready: 1 finds the
  * outflow free and nothing queued (waits 0); 2 has 1 permit queued ahead
@@ -130,19 +24,20 @@ expect(const rows *r, int64_t id, int provider, sim_time t, int outcome)
 static void
 test_nginx_burst(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, 2, 1, 2);
+    sim_provider_cfg p = th_prov("P1", 1, "leaky_bucket", 2, TH_S(1), 2);
     sim_request v[5];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 5; i++)
-        v[i] = rq(i + 1, 0);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 5, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, S(0.5), SIM_OK);
-    expect(&r, 3, 0, S(1.0), SIM_OK);
-    expect(&r, 4, 0, SIM_NONE, SIM_REJECTED);
-    expect(&r, 5, 0, SIM_NONE, SIM_REJECTED);
+        v[i] = th_rq(i + 1, 0);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 5, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, TH_S(0.5), SIM_OK);
+    th_expect(&r, 3, 0, TH_S(1.0), SIM_OK);
+    th_expect(&r, 4, 0, SIM_NONE, SIM_REJECTED);
+    th_expect(&r, 5, 0, SIM_NONE, SIM_REJECTED);
+    th_rows_free(&r);
 }
 
 /* Strict pacing with T = 1/3 s, which is no whole number of ns: four at 0
@@ -151,18 +46,19 @@ test_nginx_burst(void **state)
 static void
 test_pacing_exact(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, 3, 1, 5);
+    sim_provider_cfg p = th_prov("P1", 1, "leaky_bucket", 3, TH_S(1), 5);
     sim_request v[4];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 4; i++)
-        v[i] = rq(i + 1, 0);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 4, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, 333333334, SIM_OK);
-    expect(&r, 3, 0, 666666667, SIM_OK);
-    expect(&r, 4, 0, 1000000000, SIM_OK);
+        v[i] = th_rq(i + 1, 0);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 4, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, 333333334, SIM_OK);
+    th_expect(&r, 3, 0, 666666667, SIM_OK);
+    th_expect(&r, 4, 0, 1000000000, SIM_OK);
+    th_rows_free(&r);
 }
 
 /* Unlike a token bucket there is no output burst: 1/s burst 3, a request
@@ -173,20 +69,21 @@ test_pacing_exact(void **state)
 static void
 test_no_output_burst(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, 1, 1, 3);
-    sim_request v[6] = {rq(1, 0), rq(2, 10), rq(3, 10), rq(4, 10),
-                        rq(5, 20), rq(6, 20)};
-    rows r;
+    sim_provider_cfg p = th_prov("P1", 1, "leaky_bucket", 1, TH_S(1), 3);
+    sim_request v[6] = {th_rq(1, 0), th_rq(2, 10), th_rq(3, 10), th_rq(4, 10),
+                        th_rq(5, 20), th_rq(6, 20)};
+    th_rows r = {0};
 
     (void)state;
     v[4].cost = 2;
-    run(&p, 1, SIM_QUEUE_FIFO, v, 6, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, S(10), SIM_OK);
-    expect(&r, 3, 0, S(11), SIM_OK);
-    expect(&r, 4, 0, S(12), SIM_OK);
-    expect(&r, 5, 0, S(20), SIM_OK);
-    expect(&r, 6, 0, S(22), SIM_OK);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 6, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, TH_S(10), SIM_OK);
+    th_expect(&r, 3, 0, TH_S(11), SIM_OK);
+    th_expect(&r, 4, 0, TH_S(12), SIM_OK);
+    th_expect(&r, 5, 0, TH_S(20), SIM_OK);
+    th_expect(&r, 6, 0, TH_S(22), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* The vtable alone: capacity is the burst, a cost above it never goes,
@@ -195,7 +92,7 @@ static void
 test_vtable(void **state)
 {
     const algo *a = &algo_leaky_bucket;
-    algo_params p = {.count = 2, .window = S(1), .burst = 2};
+    algo_params p = {.count = 2, .window = TH_S(1), .burst = 2};
     char st[256] = {0}, err[128];
 
     (void)state;
@@ -205,10 +102,10 @@ test_vtable(void **state)
     assert_int_equal(a->next_ok(st, 0, 3), SIM_NEVER);
     assert_int_equal(a->next_ok(st, 0, 1), 0);
     a->admit(st, 0, 1);                         /* next departure at 0.5 */
-    assert_int_equal(a->next_ok(st, 0, 1), S(0.5));
+    assert_int_equal(a->next_ok(st, 0, 1), TH_S(0.5));
     assert_false(a->overflow(st, 0, 1, 1));     /* waits 0.5 + 0.5 = 2T */
     assert_true(a->overflow(st, 0, 1, 2));      /* waits 1.5 s > 1 s */
-    assert_false(a->overflow(st, S(0.5), 1, 2)); /* 0 + 2T */
+    assert_false(a->overflow(st, TH_S(0.5), 1, 2)); /* 0 + 2T */
     p.burst = 0;
     assert_int_equal(a->init(st, &p, err, sizeof err), 2);
     assert_string_equal(err, "burst: must be at least 1");
@@ -221,48 +118,32 @@ test_vtable(void **state)
 /* Property over 10^5 Poisson requests at 1.5 times the rate.          */
 /* ------------------------------------------------------------------ */
 
+/* What the rows show: the spacing of departures and the longest wait of
+ * the requests let in. */
 typedef struct paced {
-    rng r;
-    int64_t n, i, gap;
-    sim_time t;
     sim_time last;              /* previous dispatch */
     sim_time min_gap, max_wait;
     int64_t sent, refused;
 } paced;
-
-static int
-paced_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    paced *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += rng_exp(&g->r, g->gap);
-    *out = rq(++g->i, 0);
-    out->at = out->after = g->t;
-    return 1;
-}
 
 /* Rows of cost-1 requests on one FIFO provider come out in dispatch
  * order, so the gap to the previous row is the departure spacing. */
 static int
 paced_row(void *ctx, const sim_row *row, char *err, size_t errlen)
 {
-    paced *g = ctx;
+    paced *c = ctx;
 
     (void)err;
     (void)errlen;
     if (row->outcome == SIM_REJECTED) {
-        g->refused++;
+        c->refused++;
         return 0;
     }
-    if (g->sent++ && row->t_dispatch - g->last < g->min_gap)
-        g->min_gap = row->t_dispatch - g->last;
-    if (row->t_dispatch - row->t_ready > g->max_wait)
-        g->max_wait = row->t_dispatch - row->t_ready;
-    g->last = row->t_dispatch;
+    if (c->sent++ && row->t_dispatch - c->last < c->min_gap)
+        c->min_gap = row->t_dispatch - c->last;
+    if (row->t_dispatch - row->t_ready > c->max_wait)
+        c->max_wait = row->t_dispatch - row->t_ready;
+    c->last = row->t_dispatch;
     return 0;
 }
 
@@ -272,25 +153,19 @@ paced_row(void *ctx, const sim_row *row, char *err, size_t errlen)
 static void
 test_paced_property(void **state)
 {
-    sim_provider_cfg p = prov("P", 1, 100, 1, 10);
-    sim_config cfg = {.seed = 5, .until = SIM_NEVER,
-                      .queue = SIM_QUEUE_FIFO, .nproviders = 1,
-                      .providers = &p};
-    paced g = {.n = 100000, .gap = S(1.0 / 150), .min_gap = SIM_NEVER};
-    char err[256];
-    sim *s;
+    sim_provider_cfg p = th_prov("P", 1, "leaky_bucket", 100, TH_S(1), 10);
+    sim_config cfg = th_cfg(&p, 1, SIM_QUEUE_FIFO, 5);
+    th_gen g = {.n = 100000, .gap = TH_S(1.0 / 150)};
+    paced pc = {.min_gap = SIM_NEVER};
 
     (void)state;
     rng_seed(&g.r, 11, 0);
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, paced_next, &g, paced_row, &g, err,
-                             sizeof err), 0);
-    sim_free(s);
-    assert_int_equal(g.sent + g.refused, 100000);
-    assert_true(g.min_gap >= S(0.01));
-    assert_true(g.max_wait <= S(0.1));
-    assert_true(g.max_wait > S(0.09));          /* the bound is reached */
-    assert_true(g.refused > 30000 && g.refused < 37000);
+    th_run(&cfg, th_gen_next, &g, paced_row, &pc, NULL);
+    assert_int_equal(pc.sent + pc.refused, 100000);
+    assert_true(pc.min_gap >= TH_S(0.01));
+    assert_true(pc.max_wait <= TH_S(0.1));
+    assert_true(pc.max_wait > TH_S(0.09));      /* the bound is reached */
+    assert_true(pc.refused > 30000 && pc.refused < 37000);
 }
 
 int

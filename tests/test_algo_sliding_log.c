@@ -13,57 +13,45 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/engine.h"
 #include "sim/limit.h"
 #include "sim/rng.h"
+#include "tests/harness.h"
 
 extern const algo algo_sliding_log;
 extern const algo algo_token_bucket;
-
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
 
 /* ------------------------------------------------------------------ */
 /* Harness: one limit driven through its vtable                        */
 /* ------------------------------------------------------------------ */
 
-typedef struct lim {
-    const algo *a;
-    void *st;
-} lim;
-
+/* A sliding_log of n per w ns (th_lim); free it with lim_free. */
 static void
-lim_new(lim *l, int64_t n, sim_time w)
+lim_new(th_lim *l, int64_t n, sim_time w)
 {
-    algo_params p = {.count = n, .window = w};
-    char err[128] = "";
-
-    l->a = &algo_sliding_log;
-    l->st = calloc(1, l->a->state_size);
-    assert_non_null(l->st);
-    assert_int_equal(l->a->init(l->st, &p, err, sizeof err), 0);
+    th_lim_new(l, &algo_sliding_log, n, w, 0);
 }
 
+/* The log lives outside the state, so clear must be there to free it. */
 static void
-lim_free(lim *l)
+lim_free(th_lim *l)
 {
     assert_non_null(l->a->clear);
-    l->a->clear(l->st);
-    free(l->st);
+    th_lim_free(l);
 }
 
 static sim_time
-ask(const lim *l, sim_time now, int64_t cost)
+ask(const th_lim *l, sim_time now, int64_t cost)
 {
     return l->a->next_ok(l->st, now, cost);
 }
 
 /* Takes cost at now, which must be admissible there. */
 static void
-take(lim *l, sim_time now, int64_t cost)
+take(th_lim *l, sim_time now, int64_t cost)
 {
     assert_int_equal(ask(l, now, cost), now);
     l->a->admit(l->st, now, cost);
@@ -79,12 +67,12 @@ take(lim *l, sim_time now, int64_t cost)
 static void
 test_two_per_s_five(void **state)
 {
-    const sim_time want[5] = {0, 0, S(1), S(1), S(2)};
+    const sim_time want[5] = {0, 0, TH_S(1), TH_S(1), TH_S(2)};
     sim_time now = 0;
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, 2, S(1));
+    lim_new(&l, 2, TH_S(1));
     for (int i = 0; i < 5; i++) {
         now = ask(&l, now, 1);
         assert_int_equal(now, want[i]);
@@ -100,18 +88,18 @@ test_two_per_s_five(void **state)
 static void
 test_half_open(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, 2, S(1));
+    lim_new(&l, 2, TH_S(1));
     take(&l, 0, 1);
-    take(&l, S(0.3), 1);
-    assert_int_equal(ask(&l, S(0.5), 1), S(1));
-    assert_int_equal(ask(&l, S(1) - 1, 1), S(1));
-    take(&l, S(1), 1);
-    assert_int_equal(ask(&l, S(1), 1), S(1.3));
-    assert_int_equal(ask(&l, S(1.3) - 1, 1), S(1.3));
-    take(&l, S(1.3), 1);
+    take(&l, TH_S(0.3), 1);
+    assert_int_equal(ask(&l, TH_S(0.5), 1), TH_S(1));
+    assert_int_equal(ask(&l, TH_S(1) - 1, 1), TH_S(1));
+    take(&l, TH_S(1), 1);
+    assert_int_equal(ask(&l, TH_S(1), 1), TH_S(1.3));
+    assert_int_equal(ask(&l, TH_S(1.3) - 1, 1), TH_S(1.3));
+    take(&l, TH_S(1.3), 1);
     lim_free(&l);
 }
 
@@ -122,19 +110,19 @@ test_half_open(void **state)
 static void
 test_costs(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, 5, S(1));
+    lim_new(&l, 5, TH_S(1));
     take(&l, 0, 3);
-    take(&l, S(0.2), 2);
-    assert_int_equal(ask(&l, S(0.2), 1), S(1));
-    assert_int_equal(ask(&l, S(0.2), 3), S(1));
-    assert_int_equal(ask(&l, S(0.2), 4), S(1.2));
-    assert_int_equal(ask(&l, S(0.2), 5), S(1.2));
-    take(&l, S(1), 3);
-    assert_int_equal(ask(&l, S(1), 1), S(1.2));
-    assert_int_equal(ask(&l, S(1.2), 2), S(1.2));
+    take(&l, TH_S(0.2), 2);
+    assert_int_equal(ask(&l, TH_S(0.2), 1), TH_S(1));
+    assert_int_equal(ask(&l, TH_S(0.2), 3), TH_S(1));
+    assert_int_equal(ask(&l, TH_S(0.2), 4), TH_S(1.2));
+    assert_int_equal(ask(&l, TH_S(0.2), 5), TH_S(1.2));
+    take(&l, TH_S(1), 3);
+    assert_int_equal(ask(&l, TH_S(1), 1), TH_S(1.2));
+    assert_int_equal(ask(&l, TH_S(1.2), 2), TH_S(1.2));
     lim_free(&l);
 }
 
@@ -143,18 +131,18 @@ test_costs(void **state)
 static void
 test_capacity_and_idle(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, 3, S(2));
+    lim_new(&l, 3, TH_S(2));
     assert_int_equal(l.a->capacity(l.st), 3);
     assert_int_equal(ask(&l, 0, 4), SIM_NEVER);
     for (int i = 0; i < 3; i++)
-        take(&l, S(0.1) * i, 1);
-    assert_int_equal(ask(&l, S(0.25), 1), S(2));
-    assert_int_equal(ask(&l, S(100), 3), S(100));
-    take(&l, S(100), 3);
-    assert_int_equal(ask(&l, S(100), 1), S(102));
+        take(&l, TH_S(0.1) * i, 1);
+    assert_int_equal(ask(&l, TH_S(0.25), 1), TH_S(2));
+    assert_int_equal(ask(&l, TH_S(100), 3), TH_S(100));
+    take(&l, TH_S(100), 3);
+    assert_int_equal(ask(&l, TH_S(100), 1), TH_S(102));
     lim_free(&l);
 }
 
@@ -176,7 +164,7 @@ static void
 test_bad_params(void **state)
 {
     algo_params no_window = {.count = 2, .window = 0};
-    algo_params no_count = {.count = 0, .window = S(1)};
+    algo_params no_count = {.count = 0, .window = TH_S(1)};
 
     (void)state;
     expect_init_error(&no_window);
@@ -193,18 +181,18 @@ test_bad_params(void **state)
 static void
 test_large_n(void **state)
 {
-    lim l;
+    th_lim l;
 
     (void)state;
-    lim_new(&l, 1000000, S(1));
+    lim_new(&l, 1000000, TH_S(1));
     for (int i = 0; i < 1000000; i++)
         take(&l, i, 1);
-    assert_int_equal(ask(&l, 1000000, 1), S(1));
-    take(&l, S(1), 1);
+    assert_int_equal(ask(&l, 1000000, 1), TH_S(1));
+    take(&l, TH_S(1), 1);
     lim_free(&l);
-    lim_new(&l, 1000000000, S(1));
+    lim_new(&l, 1000000000, TH_S(1));
     take(&l, 0, 1000000000);
-    assert_int_equal(ask(&l, 5, 1), S(1));
+    assert_int_equal(ask(&l, 5, 1), TH_S(1));
     lim_free(&l);
 }
 
@@ -281,7 +269,7 @@ fuzz_one(rng *g, int64_t n, sim_time w, int steps)
     int64_t maxcost = n < 6 ? n : 6;
     ref r = {.n = n, .w = w};
     sim_time now = 0;
-    lim l;
+    th_lim l;
 
     r.t = malloc((size_t)steps * sizeof *r.t);
     r.c = malloc((size_t)steps * sizeof *r.c);
@@ -312,7 +300,7 @@ static void
 test_vtable_matches_brute_force(void **state)
 {
     const int64_t ns[] = {1, 2, 3, 5, 10, 37, 100, 150};
-    const sim_time ws[] = {1, 2, 7, 1000, S(1), S(3600)};
+    const sim_time ws[] = {1, 2, 7, 1000, TH_S(1), TH_S(3600)};
     rng g;
 
     (void)state;
@@ -324,38 +312,6 @@ test_vtable_matches_brute_force(void **state)
 /* ------------------------------------------------------------------ */
 /* Engine runs: a property of the recorded dispatches                  */
 /* ------------------------------------------------------------------ */
-
-/* Poisson arrivals (exponential gaps of mean `gap` ns), costs 1..maxcost,
- * priorities 0..maxprio; when `odd`, one in eight has a valid-after time
- * later than its arrival and one in eight a deadline. Streamed. */
-typedef struct gen {
-    rng r;
-    int64_t n, i, gap, maxcost, maxprio;
-    int odd;
-    sim_time t;
-} gen;
-
-static int
-gen_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    gen *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += rng_exp(&g->r, g->gap);
-    *out = (sim_request){.id = ++g->i, .at = g->t, .after = g->t,
-                         .deadline = SIM_NEVER, .service = SIM_NONE,
-                         .provider = -1};
-    out->cost = 1 + (int64_t)rng_below(&g->r, (uint64_t)g->maxcost);
-    out->priority = (int32_t)rng_below(&g->r, (uint64_t)g->maxprio + 1);
-    if (g->odd && rng_below(&g->r, 8) == 0)
-        out->after = g->t + rng_exp(&g->r, 4 * g->gap);
-    if (g->odd && rng_below(&g->r, 8) == 0)
-        out->deadline = g->t + 1 + rng_exp(&g->r, 10 * g->gap);
-    return 1;
-}
 
 /* The dispatches of one run: instant, cost, provider and ready time. */
 typedef struct sent {
@@ -397,27 +353,22 @@ by_time(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-/* Runs the workload; leaves the dispatches sorted by instant in out and
- * the engine's worst window of each provider in worst[]. */
+/* Runs the workload g (Poisson arrivals with costs and priorities and,
+ * with odd, valid-after times and deadlines: th_gen, streamed) on pv with
+ * a priority queue, seed 7; leaves the dispatches sorted by instant in out
+ * and the engine's worst window of each provider in worst[]. */
 static void
-run_gen(sim_provider_cfg *pv, int np, gen g, sentlog *out, int64_t *worst)
+run_gen(sim_provider_cfg *pv, int np, th_gen g, sentlog *out, int64_t *worst)
 {
-    sim_config cfg = {.seed = 7, .until = SIM_NEVER,
-                      .queue = SIM_QUEUE_PRIORITY, .nproviders = np,
-                      .providers = pv};
-    char err[256] = "";
-    sim *s;
+    sim_config cfg = th_cfg(pv, np, SIM_QUEUE_PRIORITY, 7);
+    sim_provider_stats *st = calloc((size_t)np, sizeof *st);
 
+    assert_non_null(st);
     memset(out, 0, sizeof *out);
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, gen_next, &g, sentlog_add, out, err,
-                             sizeof err), 0);
-    for (int i = 0; i < np; i++) {
-        sim_provider_stats st;
-        sim_provider_stats_get(s, i, &st);
-        worst[i] = st.worst_window;
-    }
-    sim_free(s);
+    th_run(&cfg, th_gen_next, &g, sentlog_add, out, st);
+    for (int i = 0; i < np; i++)
+        worst[i] = st[i].worst_window;
+    free(st);
     assert_int_equal(out->rows, g.n);
     qsort(out->v, out->n, sizeof *out->v, by_time);
 }
@@ -444,19 +395,6 @@ worst_window(const sentlog *l, int p, sim_time w)
     return worst;
 }
 
-static sim_provider_cfg
-prov(const char *name, int order, int mode, int64_t n, sim_time w)
-{
-    sim_provider_cfg p = {.order = order, .mode = mode, .enabled = 1,
-                          .nlimits = 1};
-
-    snprintf(p.name, sizeof p.name, "%s", name);
-    p.limits[0].algo = &algo_sliding_log;
-    p.limits[0].p.count = n;
-    p.limits[0].p.window = w;
-    return p;
-}
-
 /* Checks provider p's sliding_log (its first limit): never more than N in
  * a window, at least `least` in some window, and the engine's own worst
  * window agrees. */
@@ -479,8 +417,8 @@ check_windows(const sentlog *l, const sim_provider_cfg *pv, int p,
 static void
 test_engine_overload(void **state)
 {
-    sim_provider_cfg p = prov("P", 1, SIM_MODE_QUEUE, 10, S(1));
-    gen g = {.n = 100000, .gap = S(0.05), .maxcost = 1};
+    sim_provider_cfg p = th_prov("P", 1, "sliding_log", 10, TH_S(1), 0);
+    th_gen g = {.n = 100000, .gap = TH_S(0.05), .maxcost = 1, .nprio = 1};
     sentlog l;
     int64_t worst;
     size_t j = 0, waited = 0;
@@ -493,9 +431,9 @@ test_engine_overload(void **state)
         if (l.v[i].t == l.v[i].ready)
             continue;
         waited++;
-        while (l.v[j].t < l.v[i].t - S(1))
+        while (l.v[j].t < l.v[i].t - TH_S(1))
             j++;
-        assert_int_equal(l.v[j].t, l.v[i].t - S(1));
+        assert_int_equal(l.v[j].t, l.v[i].t - TH_S(1));
     }
     assert_true(waited > l.n / 2);
     free(l.v);
@@ -508,14 +446,15 @@ test_engine_overload(void **state)
 static void
 test_engine_two_providers(void **state)
 {
-    sim_provider_cfg p[2] = {prov("Q", 1, SIM_MODE_QUEUE, 7, S(2)),
-                             prov("R", 2, SIM_MODE_REJECT, 20, S(3))};
-    gen g = {.n = 120000, .gap = S(0.25), .maxcost = 5, .maxprio = 2,
-             .odd = 1};
+    sim_provider_cfg p[2] = {th_prov("Q", 1, "sliding_log", 7, TH_S(2), 0),
+                             th_prov("R", 2, "sliding_log", 20, TH_S(3), 0)};
+    th_gen g = {.n = 120000, .gap = TH_S(0.25), .maxcost = 5, .nprio = 3,
+                .odd = 1};
     sentlog l;
     int64_t worst[2];
 
     (void)state;
+    p[1].mode = SIM_MODE_REJECT;
     rng_seed(&g.r, 22, 0);
     run_gen(p, 2, g, &l, worst);
     check_windows(&l, p, 0, worst, 7 - 4);
@@ -529,17 +468,19 @@ test_engine_two_providers(void **state)
 static void
 test_engine_stacked(void **state)
 {
-    sim_provider_cfg p[2] = {prov("A", 1, SIM_MODE_QUEUE, 50, S(1)),
-                             prov("B", 2, SIM_MODE_QUEUE, 3, S(0.007))};
-    gen g = {.n = 150000, .gap = S(0.003), .maxcost = 3, .maxprio = 1,
-             .odd = 1};
+    sim_provider_cfg p[2] = {
+        th_prov("A", 1, "sliding_log", 50, TH_S(1), 0),
+        th_prov("B", 2, "sliding_log", 3, TH_S(0.007), 0),
+    };
+    th_gen g = {.n = 150000, .gap = TH_S(0.003), .maxcost = 3, .nprio = 2,
+                .odd = 1};
     sentlog l;
     int64_t worst[2];
 
     (void)state;
     p[0].nlimits = 2;
     p[0].limits[1].algo = &algo_token_bucket;
-    p[0].limits[1].p = (algo_params){.count = 80, .window = S(1),
+    p[0].limits[1].p = (algo_params){.count = 80, .window = TH_S(1),
                                      .burst = 40};
     rng_seed(&g.r, 23, 0);
     run_gen(p, 2, g, &l, worst);

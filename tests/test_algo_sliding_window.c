@@ -13,34 +13,31 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/engine.h"
 #include "sim/limit.h"
 #include "sim/rng.h"
+#include "tests/harness.h"
 
 extern const algo algo_sliding_window;
 
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
 #define SEC SIM_NS_PER_S
 
 /* ------------------------------------------------------------------ */
 /* Vtable harness                                                      */
 /* ------------------------------------------------------------------ */
 
-/* A zeroed state block set up for N per w ns; the caller frees it. */
+/* A zeroed state block set up for N per w ns (burst N); the caller frees
+ * it. */
 static void *
 sw_new(int64_t n, int64_t w)
 {
-    algo_params p = {.count = n, .window = w, .burst = n};
-    void *st = calloc(1, algo_sliding_window.state_size);
-    char err[128];
+    th_lim l;
 
-    assert_non_null(st);
-    assert_int_equal(algo_sliding_window.init(st, &p, err, sizeof err), 0);
-    return st;
+    th_lim_new(&l, &algo_sliding_window, n, w, n);
+    return l.st;
 }
 
 /* Requests issued back to back, in order, none before `from`: each goes at
@@ -49,21 +46,9 @@ sw_new(int64_t n, int64_t w)
 static void
 schedule(void *st, sim_time from, const int64_t *cost, int k, sim_time *out)
 {
-    sim_time t = from;
+    th_lim l = {&algo_sliding_window, st};
 
-    for (int i = 0; i < k; i++) {
-        t = algo_sliding_window.next_ok(st, t, cost[i]);
-        assert_true(t != SIM_NEVER);
-        algo_sliding_window.admit(st, t, cost[i]);
-        out[i] = t;
-    }
-}
-
-static void
-expect_times(const sim_time *got, const sim_time *want, int k)
-{
-    for (int i = 0; i < k; i++)
-        assert_int_equal(got[i], want[i]);
+    th_lim_drive(&l, from, cost, k, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -87,11 +72,12 @@ test_two_per_second_seven_at_0(void **state)
 {
     void *st = sw_new(2, SEC);
     int64_t c[7] = {1, 1, 1, 1, 1, 1, 1};
-    sim_time want[7] = {0, 0, S(1.5), S(2), S(3), S(4), S(5)}, got[7];
+    sim_time want[7] = {0, 0, TH_S(1.5), TH_S(2), TH_S(3), TH_S(4), TH_S(5)};
+    sim_time got[7];
 
     (void)state;
     schedule(st, 0, c, 7, got);
-    expect_times(got, want, 7);
+    th_expect_times(got, want, 7);
     free(st);
 }
 
@@ -109,11 +95,11 @@ test_costs_above_one(void **state)
 {
     void *st = sw_new(4, SEC);
     int64_t c[4] = {3, 2, 2, 1};
-    sim_time want[4] = {0, 1333333334, S(2), S(2.5)}, got[4];
+    sim_time want[4] = {0, 1333333334, TH_S(2), TH_S(2.5)}, got[4];
 
     (void)state;
     schedule(st, 0, c, 4, got);
-    expect_times(got, want, 4);
+    th_expect_times(got, want, 4);
     free(st);
 }
 
@@ -132,7 +118,7 @@ test_exact_nanosecond(void **state)
     assert_int_equal(a->next_ok(st, 1333333333, 2), 1333333334);
     assert_int_equal(a->next_ok(st, 1333333334, 2), 1333333334);
     assert_int_equal(a->next_ok(st, 1333333335, 2), 1333333335);
-    assert_int_equal(a->next_ok(st, S(1.9), 2), S(1.9));
+    assert_int_equal(a->next_ok(st, TH_S(1.9), 2), TH_S(1.9));
     free(st);
 }
 
@@ -152,14 +138,14 @@ test_across_windows(void **state)
 
     (void)state;
     a->admit(st, 0, 2);
-    assert_int_equal(a->next_ok(st, S(0.3), 2), S(2));
-    assert_int_equal(a->next_ok(st, S(1.2), 1), S(1.5));
-    assert_int_equal(a->next_ok(st, S(1.7), 1), S(1.7));
-    assert_int_equal(a->next_ok(st, S(5.2), 2), S(5.2));
-    a->admit(st, S(5.2), 2);
+    assert_int_equal(a->next_ok(st, TH_S(0.3), 2), TH_S(2));
+    assert_int_equal(a->next_ok(st, TH_S(1.2), 1), TH_S(1.5));
+    assert_int_equal(a->next_ok(st, TH_S(1.7), 1), TH_S(1.7));
+    assert_int_equal(a->next_ok(st, TH_S(5.2), 2), TH_S(5.2));
+    a->admit(st, TH_S(5.2), 2);
     /* window 5 has q = 2: cost 1 must wait for window 6 (p = 2, q = 0),
      * e >= W/2: 6.5 s. */
-    assert_int_equal(a->next_ok(st, S(5.2), 1), S(6.5));
+    assert_int_equal(a->next_ok(st, TH_S(5.2), 1), TH_S(6.5));
     free(st);
 }
 
@@ -173,10 +159,10 @@ test_light_previous_window(void **state)
     const algo *a = &algo_sliding_window;
 
     (void)state;
-    a->admit(st, S(0.9), 2);
-    assert_int_equal(a->next_ok(st, S(1), 8), S(1));
-    a->admit(st, S(1), 8);
-    assert_int_equal(a->next_ok(st, S(1), 1), S(1.5));
+    a->admit(st, TH_S(0.9), 2);
+    assert_int_equal(a->next_ok(st, TH_S(1), 8), TH_S(1));
+    a->admit(st, TH_S(1), 8);
+    assert_int_equal(a->next_ok(st, TH_S(1), 1), TH_S(1.5));
     free(st);
 }
 
@@ -217,10 +203,10 @@ test_cost_over_capacity(void **state)
     assert_int_equal(a->next_ok(st, 0, 4), SIM_NEVER);
     assert_int_equal(a->next_ok(st, 0, 3), 0);
     a->admit(st, 0, 3);
-    assert_int_equal(a->next_ok(st, S(10), 4), SIM_NEVER);
+    assert_int_equal(a->next_ok(st, TH_S(10), 4), SIM_NEVER);
     /* Window 0 full, window 1 has p = 3: 3(W - e) + 3W <= 3W -> e >= W:
      * cost N waits for the window after next, 2 s. */
-    assert_int_equal(a->next_ok(st, 0, 3), S(2));
+    assert_int_equal(a->next_ok(st, 0, 3), TH_S(2));
     free(st);
 }
 
@@ -276,50 +262,6 @@ test_large_numbers(void **state)
 /* Through the engine                                                  */
 /* ------------------------------------------------------------------ */
 
-/* Poisson arrivals (exponential gaps of mean `gap` ns), costs 1..maxcost. */
-typedef struct gen {
-    rng r;
-    int64_t n, i, gap, maxcost;
-    sim_time t;
-} gen;
-
-static int
-gen_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    gen *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += rng_exp(&g->r, g->gap);
-    *out = (sim_request){
-        .id = ++g->i, .at = g->t, .after = g->t, .deadline = SIM_NEVER,
-        .service = SIM_NONE, .priority = 0, .provider = -1,
-        .cost = 1 + (int64_t)rng_below(&g->r, (uint64_t)g->maxcost),
-    };
-    return 1;
-}
-
-/* Requests from a fixed array. */
-typedef struct feed {
-    const sim_request *v;
-    int n, i;
-} feed;
-
-static int
-feed_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    feed *f = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (f->i == f->n)
-        return 0;
-    *out = f->v[f->i++];
-    return 1;
-}
-
 /* The dispatch log, in the order the sink sees the rows. Without permits
  * to return, the engine hands each row over as it dispatches, so this is
  * dispatch order. */
@@ -351,28 +293,20 @@ dlog_add(void *ctx, const sim_row *row, char *err, size_t errlen)
     return 0;
 }
 
-/* Runs one sliding_window provider (N per w ns, queue mode, fifo) over the
- * source; the log goes to d, the engine's worst window to *worst. */
+/* Runs one sliding_window provider (N per w ns, queue mode, fifo, seed 5)
+ * over the source; the log goes to d, the engine's worst window to
+ * *worst. */
 static void
 run_sw(int64_t n, int64_t w, sim_source_fn src, void *ctx, dlog *d,
        int64_t *worst)
 {
-    sim_provider_cfg p = {.name = "P", .order = 1, .enabled = 1,
-                          .nlimits = 1};
-    sim_config cfg = {.seed = 5, .until = SIM_NEVER, .queue = SIM_QUEUE_FIFO,
-                      .nproviders = 1, .providers = &p};
+    sim_provider_cfg p = th_prov("P", 1, "sliding_window", n, w, n);
+    sim_config cfg = th_cfg(&p, 1, SIM_QUEUE_FIFO, 5);
     sim_provider_stats ps;
-    char err[256] = "";
-    sim *s;
 
-    p.limits[0].algo = &algo_sliding_window;
-    p.limits[0].p = (algo_params){.count = n, .window = w, .burst = n};
     memset(d, 0, sizeof *d);
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, src, ctx, dlog_add, d, err, sizeof err), 0);
-    sim_provider_stats_get(s, 0, &ps);
+    th_run(&cfg, src, ctx, dlog_add, d, &ps);
     *worst = ps.worst_window;
-    sim_free(s);
 }
 
 /* The five-at-0 hand check again, end to end: 0, 0, 1.5, 2, 3. */
@@ -380,16 +314,15 @@ static void
 test_engine_five_at_0(void **state)
 {
     sim_request v[5];
-    sim_time want[5] = {0, 0, S(1.5), S(2), S(3)};
-    feed f = {v, 5, 0};
+    sim_time want[5] = {0, 0, TH_S(1.5), TH_S(2), TH_S(3)};
+    th_feed f = {v, 5, 0};
     dlog d;
     int64_t worst;
 
     (void)state;
     for (int i = 0; i < 5; i++)
-        v[i] = (sim_request){.id = i + 1, .deadline = SIM_NEVER,
-                             .service = SIM_NONE, .cost = 1, .provider = -1};
-    run_sw(2, SEC, feed_next, &f, &d, &worst);
+        v[i] = th_rq(i + 1, 0);
+    run_sw(2, SEC, th_feed_next, &f, &d, &worst);
     assert_int_equal(d.n, 5);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(d.v[i].id, i + 1);
@@ -460,19 +393,19 @@ max_in_window(const dlog *d, int64_t w)
     return best;
 }
 
-/* One property run: `count` Poisson requests of costs 1..maxcost offering
- * `load` times the nominal N/W in permits. */
+/* One property run: 10^5 Poisson requests (th_gen) of costs 1..maxcost
+ * offering `load` times the nominal N/W in permits. */
 static void
 property(int64_t n, int64_t w, int64_t maxcost, double load, uint64_t seed)
 {
     double mean_cost = (1.0 + (double)maxcost) / 2.0;
-    gen g = {.n = 100000, .maxcost = maxcost,
-             .gap = (int64_t)((double)w * mean_cost / ((double)n * load))};
+    th_gen g = {.n = 100000, .maxcost = maxcost,
+                .gap = (int64_t)((double)w * mean_cost / ((double)n * load))};
     dlog d;
     int64_t worst, most;
 
     rng_seed(&g.r, seed, 0);
-    run_sw(n, w, gen_next, &g, &d, &worst);
+    run_sw(n, w, th_gen_next, &g, &d, &worst);
     assert_int_equal(d.n, 100000);
     check_weighted(&d, n, w);
     most = max_in_window(&d, w);
@@ -503,7 +436,7 @@ static void
 test_property_unit_cost(void **state)
 {
     (void)state;
-    property(3, S(0.25), 1, 0.95, 13);
+    property(3, TH_S(0.25), 1, 0.95, 13);
 }
 
 int

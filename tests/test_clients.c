@@ -16,96 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algos/algos.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
-
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
-#define MAXROWS 1024
-
-/* ------------------------------------------------------------------ */
-/* Harness                                                             */
-/* ------------------------------------------------------------------ */
-
-typedef struct feed {
-    const sim_request *v;
-    int n, i;
-} feed;
-
-typedef struct rows {
-    sim_row v[MAXROWS];
-    int n;
-} rows;
-
-static int
-feed_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    feed *f = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (f->i == f->n)
-        return 0;
-    *out = f->v[f->i++];
-    return 1;
-}
-
-static int
-rows_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    rows *r = ctx;
-
-    (void)err;
-    (void)errlen;
-    assert_true(r->n < MAXROWS);
-    r->v[r->n++] = *row;
-    return 0;
-}
-
-/* The row of request id's attempt, or NULL. */
-static const sim_row *
-find(const rows *r, int64_t id, int attempt)
-{
-    for (int i = 0; i < r->n; i++)
-        if (r->v[i].req_id == id && r->v[i].attempt == attempt)
-            return &r->v[i];
-    return NULL;
-}
-
-static int
-attempts(const rows *r, int64_t id)
-{
-    int n = 0;
-
-    for (int i = 0; i < r->n; i++)
-        n += r->v[i].req_id == id;
-    return n;
-}
-
-static sim_request
-rq(int64_t id, double at)
-{
-    sim_request r = {
-        .id = id, .at = S(at), .after = S(at), .deadline = SIM_NEVER,
-        .service = SIM_NONE, .cost = 1, .priority = 0, .provider = -1,
-    };
-    return r;
-}
-
-static sim_provider_cfg
-prov(const char *name, int order, const char *algo_name, int64_t n,
-     double w, int64_t burst)
-{
-    sim_provider_cfg p = {.order = order, .enabled = 1, .nlimits = 1};
-
-    snprintf(p.name, sizeof p.name, "%s", name);
-    p.limits[0].algo = algo_find(algo_name);
-    p.limits[0].p.count = n;
-    p.limits[0].p.window = S(w);
-    p.limits[0].p.burst = burst;
-    assert_non_null(p.limits[0].algo);
-    return p;
-}
+#include "tests/harness.h"
 
 /* A client with a fixed_window quota of n per w seconds. */
 static sim_client_cfg
@@ -114,9 +27,7 @@ quota_client(int64_t n, double w, int react)
     sim_client_cfg c = {.react = react, .weight = 1, .has_quota = 1};
 
     snprintf(c.name, sizeof c.name, "alice");
-    c.quota.algo = algo_find("fixed_window");
-    c.quota.p.count = n;
-    c.quota.p.window = S(w);
+    c.quota = th_limit("fixed_window", n, TH_S(w), 0);
     return c;
 }
 
@@ -135,32 +46,18 @@ setup_init(setup *u, int queue, int route)
                           .clients = u->c};
 }
 
-static void
-run(setup *u, const sim_request *reqs, int n, rows *out)
-{
-    feed f = {reqs, n, 0};
-    char err[256] = "";
-    sim *s;
-
-    out->n = 0;
-    assert_int_equal(sim_new(&s, &u->cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, feed_next, &f, rows_add, out, err, sizeof err),
-                     0);
-    sim_free(s);
-}
-
 /* One provider that admits everything (1000/s, burst 1000), one quota
  * client (number 0), and 100 of its requests at 0. */
 static void
 quota_case(setup *u, sim_request *v, int react)
 {
     setup_init(u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u->p[0] = prov("api", 1, "token_bucket", 1000, 1, 1000);
+    u->p[0] = th_prov("api", 1, "token_bucket", 1000, TH_S(1), 1000);
     u->cfg.nproviders = 1;
     u->c[0] = quota_client(60, 60, react);
     u->cfg.nclients = 1;
     for (int i = 0; i < 100; i++)
-        v[i] = rq(i + 1, 0);
+        v[i] = th_rq(i + 1, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,21 +71,22 @@ test_quota_drop(void **state)
 {
     setup u;
     sim_request v[100];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     quota_case(&u, v, SIM_REACT_DROP);
-    run(&u, v, 100, &r);
+    th_run_cfg(&u.cfg, v, 100, &r);
     assert_int_equal(r.n, 100);
     for (int id = 1; id <= 60; id++)
-        assert_int_equal(find(&r, id, 1)->t_dispatch, 0);
+        assert_int_equal(th_find(&r, id, 1)->t_dispatch, 0);
     for (int id = 61; id <= 100; id++) {
-        const sim_row *x = find(&r, id, 1);
+        const sim_row *x = th_find(&r, id, 1);
         assert_int_equal(x->outcome, SIM_REJECTED);
         assert_int_equal(x->provider, -1);
         assert_int_equal(x->t_dispatch, SIM_NONE);
-        assert_int_equal(attempts(&r, id), 1);
+        assert_int_equal(th_attempts(&r, id), 1);
     }
+    th_rows_free(&r);
 }
 
 /* quota 60/1m, wait_reset: 60 go at 0; 61 is refused (retry-after 60 s, the
@@ -201,22 +99,23 @@ test_quota_wait_reset(void **state)
 {
     setup u;
     sim_request v[100];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     quota_case(&u, v, SIM_REACT_WAIT_RESET);
-    run(&u, v, 100, &r);
+    th_run_cfg(&u.cfg, v, 100, &r);
     for (int id = 1; id <= 60; id++)
-        assert_int_equal(find(&r, id, 1)->t_dispatch, 0);
-    assert_int_equal(find(&r, 61, 1)->outcome, SIM_REJECTED);
-    assert_int_equal(find(&r, 61, 2)->t_dispatch, S(60));
-    assert_int_equal(find(&r, 61, 2)->t_ready, S(60));
-    assert_int_equal(find(&r, 61, 2)->t_arrive, 0);
+        assert_int_equal(th_find(&r, id, 1)->t_dispatch, 0);
+    assert_int_equal(th_find(&r, 61, 1)->outcome, SIM_REJECTED);
+    assert_int_equal(th_find(&r, 61, 2)->t_dispatch, TH_S(60));
+    assert_int_equal(th_find(&r, 61, 2)->t_ready, TH_S(60));
+    assert_int_equal(th_find(&r, 61, 2)->t_arrive, 0);
     for (int id = 62; id <= 100; id++) {
-        assert_int_equal(attempts(&r, id), 1);
-        assert_int_equal(find(&r, id, 1)->t_dispatch, S(60));
-        assert_int_equal(find(&r, id, 1)->outcome, SIM_OK);
+        assert_int_equal(th_attempts(&r, id), 1);
+        assert_int_equal(th_find(&r, id, 1)->t_dispatch, TH_S(60));
+        assert_int_equal(th_find(&r, id, 1)->outcome, SIM_OK);
     }
+    th_rows_free(&r);
 }
 
 /* wait_reset resends in priority order: quota 2/10s; four at 0 with
@@ -228,23 +127,25 @@ static void
 test_wait_reset_priority_order(void **state)
 {
     setup u;
-    sim_request v[5] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0), rq(5, 10)};
-    rows r;
+    sim_request v[5] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0),
+                        th_rq(5, 10)};
+    th_rows r = {0};
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("api", 1, "token_bucket", 1000, 1, 1000);
+    u.p[0] = th_prov("api", 1, "token_bucket", 1000, TH_S(1), 1000);
     u.cfg.nproviders = 1;
     u.c[0] = quota_client(2, 10, SIM_REACT_WAIT_RESET);
     u.cfg.nclients = 1;
     v[3].priority = 5;
     v[4].priority = 9;
-    run(&u, v, 5, &r);
-    assert_int_equal(find(&r, 3, 1)->outcome, SIM_REJECTED);
-    assert_int_equal(find(&r, 4, 1)->t_dispatch, S(10));
-    assert_int_equal(find(&r, 3, 2)->t_dispatch, S(10));
-    assert_int_equal(find(&r, 5, 1)->outcome, SIM_REJECTED);
-    assert_int_equal(find(&r, 5, 2)->t_dispatch, S(20));
+    th_run_cfg(&u.cfg, v, 5, &r);
+    assert_int_equal(th_find(&r, 3, 1)->outcome, SIM_REJECTED);
+    assert_int_equal(th_find(&r, 4, 1)->t_dispatch, TH_S(10));
+    assert_int_equal(th_find(&r, 3, 2)->t_dispatch, TH_S(10));
+    assert_int_equal(th_find(&r, 5, 1)->outcome, SIM_REJECTED);
+    assert_int_equal(th_find(&r, 5, 2)->t_dispatch, TH_S(20));
+    th_rows_free(&r);
 }
 
 /* retry:expo,base=4s,max=3,jitter=none against a quota of 60/10s, 100 at
@@ -258,23 +159,24 @@ test_retry_expo(void **state)
 {
     setup u;
     sim_request v[100];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     quota_case(&u, v, SIM_REACT_RETRY);
     u.c[0] = quota_client(60, 10, SIM_REACT_RETRY);
-    u.c[0].retry_base = S(4);
+    u.c[0].retry_base = TH_S(4);
     u.c[0].retry_max = 3;
-    run(&u, v, 100, &r);
+    th_run_cfg(&u.cfg, v, 100, &r);
     for (int id = 61; id <= 100; id++) {
-        assert_int_equal(attempts(&r, id), 3);
-        assert_int_equal(find(&r, id, 1)->outcome, SIM_REJECTED);
-        assert_int_equal(find(&r, id, 2)->outcome, SIM_REJECTED);
-        assert_int_equal(find(&r, id, 2)->t_ready, S(4));
-        assert_int_equal(find(&r, id, 3)->outcome, SIM_OK);
-        assert_int_equal(find(&r, id, 3)->t_dispatch, S(12));
-        assert_int_equal(find(&r, id, 3)->t_arrive, 0);
+        assert_int_equal(th_attempts(&r, id), 3);
+        assert_int_equal(th_find(&r, id, 1)->outcome, SIM_REJECTED);
+        assert_int_equal(th_find(&r, id, 2)->outcome, SIM_REJECTED);
+        assert_int_equal(th_find(&r, id, 2)->t_ready, TH_S(4));
+        assert_int_equal(th_find(&r, id, 3)->outcome, SIM_OK);
+        assert_int_equal(th_find(&r, id, 3)->t_dispatch, TH_S(12));
+        assert_int_equal(th_find(&r, id, 3)->t_arrive, 0);
     }
+    th_rows_free(&r);
 }
 
 /* The retries run out: quota 1/100s, base 1s, max 2, two at 0. Request 2
@@ -285,20 +187,21 @@ test_retry_exhausted(void **state)
 {
     setup u;
     sim_request v[100];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     quota_case(&u, v, SIM_REACT_RETRY);
-    v[0] = rq(1, 0);
-    v[1] = rq(2, 0);
+    v[0] = th_rq(1, 0);
+    v[1] = th_rq(2, 0);
     u.c[0] = quota_client(1, 100, SIM_REACT_RETRY);
-    u.c[0].retry_base = S(1);
+    u.c[0].retry_base = TH_S(1);
     u.c[0].retry_max = 2;
-    run(&u, v, 2, &r);
-    assert_int_equal(attempts(&r, 2), 3);
-    assert_int_equal(find(&r, 2, 2)->t_ready, S(1));
-    assert_int_equal(find(&r, 2, 3)->t_ready, S(3));
-    assert_int_equal(find(&r, 2, 3)->outcome, SIM_REJECTED);
+    th_run_cfg(&u.cfg, v, 2, &r);
+    assert_int_equal(th_attempts(&r, 2), 3);
+    assert_int_equal(th_find(&r, 2, 2)->t_ready, TH_S(1));
+    assert_int_equal(th_find(&r, 2, 3)->t_ready, TH_S(3));
+    assert_int_equal(th_find(&r, 2, 3)->outcome, SIM_REJECTED);
+    th_rows_free(&r);
 }
 
 /* A deadline that passes while the client holds the request in a retry
@@ -310,20 +213,21 @@ test_dropped_in_backoff(void **state)
 {
     setup u;
     sim_request v[100];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     quota_case(&u, v, SIM_REACT_RETRY);
-    v[0] = rq(1, 0);
-    v[1] = rq(2, 0);
-    v[1].deadline = S(5);
+    v[0] = th_rq(1, 0);
+    v[1] = th_rq(2, 0);
+    v[1].deadline = TH_S(5);
     u.c[0] = quota_client(1, 100, SIM_REACT_RETRY);
-    u.c[0].retry_base = S(10);
+    u.c[0].retry_base = TH_S(10);
     u.c[0].retry_max = 5;
-    run(&u, v, 2, &r);
-    assert_int_equal(attempts(&r, 2), 2);
-    assert_int_equal(find(&r, 2, 1)->outcome, SIM_REJECTED);
-    assert_int_equal(find(&r, 2, 2)->outcome, SIM_DROPPED);
+    th_run_cfg(&u.cfg, v, 2, &r);
+    assert_int_equal(th_attempts(&r, 2), 2);
+    assert_int_equal(th_find(&r, 2, 1)->outcome, SIM_REJECTED);
+    assert_int_equal(th_find(&r, 2, 2)->outcome, SIM_DROPPED);
+    th_rows_free(&r);
 }
 
 /* Full jitter: each back-off is uniform in [0, base * 2^(k-1)], drawn from
@@ -333,23 +237,25 @@ test_retry_jitter(void **state)
 {
     setup u;
     sim_request v[100];
-    rows r1, r2;
+    th_rows r1 = {0}, r2 = {0};
 
     (void)state;
     quota_case(&u, v, SIM_REACT_RETRY);
     u.c[0] = quota_client(60, 10, SIM_REACT_RETRY);
-    u.c[0].retry_base = S(4);
+    u.c[0].retry_base = TH_S(4);
     u.c[0].retry_max = 1;
     u.c[0].jitter = SIM_JITTER_FULL;
-    run(&u, v, 100, &r1);
-    run(&u, v, 100, &r2);
+    th_run_cfg(&u.cfg, v, 100, &r1);
+    th_run_cfg(&u.cfg, v, 100, &r2);
     assert_int_equal(r1.n, r2.n);
     assert_memory_equal(r1.v, r2.v, (size_t)r1.n * sizeof r1.v[0]);
     for (int id = 61; id <= 100; id++) {
-        sim_time t = find(&r1, id, 2)->t_ready;
-        assert_true(t >= 0 && t <= S(4));
+        sim_time t = th_find(&r1, id, 2)->t_ready;
+        assert_true(t >= 0 && t <= TH_S(4));
     }
-    assert_true(find(&r1, 61, 2)->t_ready != find(&r1, 62, 2)->t_ready);
+    assert_true(th_find(&r1, 61, 2)->t_ready != th_find(&r1, 62, 2)->t_ready);
+    th_rows_free(&r1);
+    th_rows_free(&r2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -363,33 +269,34 @@ test_retry_jitter(void **state)
 static void
 test_schedule_outage(void **state)
 {
-    sim_switch sw[2] = {{S(10), 0}, {S(20), 1}};
+    sim_switch sw[2] = {{TH_S(10), 0}, {TH_S(20), 1}};
     sim_request v[30];
     setup u;
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P1", 1, "token_bucket", 1, 1, 1);
+    u.p[0] = th_prov("P1", 1, "token_bucket", 1, TH_S(1), 1);
     u.p[0].schedule = sw;
     u.p[0].nswitch = 2;
-    u.p[1] = prov("P2", 2, "token_bucket", 1, 1, 1);
+    u.p[1] = th_prov("P2", 2, "token_bucket", 1, TH_S(1), 1);
     u.cfg.nproviders = 2;
     for (int i = 0; i < 30; i++)
-        v[i] = rq(i + 1, i);
-    run(&u, v, 30, &r);
-    for (int i = 0; i < r.n; i++) {
+        v[i] = th_rq(i + 1, i);
+    th_run_cfg(&u.cfg, v, 30, &r);
+    for (size_t i = 0; i < r.n; i++) {
         const sim_row *x = &r.v[i];
-        if (x->t_dispatch >= S(10) && x->t_dispatch < S(20))
+        if (x->t_dispatch >= TH_S(10) && x->t_dispatch < TH_S(20))
             assert_int_equal(x->provider, 1);
         else
             assert_int_equal(x->provider, 0);
         assert_int_equal(x->t_dispatch, x->t_ready);
     }
     u.cfg.nproviders = 1;
-    run(&u, v, 30, &r);
+    th_run_cfg(&u.cfg, v, 30, &r);
     for (int id = 11; id <= 30; id++)
-        assert_int_equal(find(&r, id, 1)->t_dispatch, S(20 + (id - 11)));
+        assert_int_equal(th_find(&r, id, 1)->t_dispatch, TH_S(20 + (id - 11)));
+    th_rows_free(&r);
 }
 
 /* While P1 is off, waiting requests go out at 20 s in priority order:
@@ -399,86 +306,33 @@ test_schedule_outage(void **state)
 static void
 test_schedule_priority_order(void **state)
 {
-    sim_switch sw[2] = {{S(10), 0}, {S(20), 1}};
-    sim_request v[3] = {rq(1, 12), rq(2, 12), rq(3, 12)};
+    sim_switch sw[2] = {{TH_S(10), 0}, {TH_S(20), 1}};
+    sim_request v[3] = {th_rq(1, 12), th_rq(2, 12), th_rq(3, 12)};
     setup u;
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P1", 1, "fixed_window", 1, 1, 0);
+    u.p[0] = th_prov("P1", 1, "fixed_window", 1, TH_S(1), 0);
     u.p[0].schedule = sw;
     u.p[0].nswitch = 2;
     u.cfg.nproviders = 1;
     v[1].priority = 2;
     v[2].priority = 1;
-    run(&u, v, 3, &r);
-    assert_int_equal(find(&r, 2, 1)->t_dispatch, S(20));
-    assert_int_equal(find(&r, 3, 1)->t_dispatch, S(21));
-    assert_int_equal(find(&r, 1, 1)->t_dispatch, S(22));
+    th_run_cfg(&u.cfg, v, 3, &r);
+    assert_int_equal(th_find(&r, 2, 1)->t_dispatch, TH_S(20));
+    assert_int_equal(th_find(&r, 3, 1)->t_dispatch, TH_S(21));
+    assert_int_equal(th_find(&r, 1, 1)->t_dispatch, TH_S(22));
+    th_rows_free(&r);
 }
 
-/* Failures over a streamed workload. */
-typedef struct stream {
-    rng r;
-    int64_t n, i, gap, nclients;
-    sim_time t, deadline;       /* relative deadline, 0 = none */
-} stream;
-
-static int
-stream_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    stream *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += g->gap;
-    *out = rq(++g->i, 0);
-    out->at = out->after = g->t;
-    if (g->nclients)
-        out->client = (uint32_t)rng_below(&g->r, (uint64_t)g->nclients);
-    if (g->deadline)
-        out->deadline = g->t + g->deadline;
-    return 1;
-}
-
-typedef struct tally {
-    int64_t n, outcomes[SIM_DROPPED + 1], by_client[4], by_provider[4];
-    int64_t per_provider_inflight_max[4];
-    uint64_t hash;
-} tally;
-
-static int
-tally_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    tally *t = ctx;
-
-    (void)err;
-    (void)errlen;
-    t->n++;
-    t->outcomes[row->outcome]++;
-    if (row->client < 4 && row->t_dispatch != SIM_NONE)
-        t->by_client[row->client]++;
-    if (row->provider >= 0 && row->provider < 4)
-        t->by_provider[row->provider]++;
-    t->hash = (t->hash ^ (uint64_t)row->req_id) * 0x100000001b3ULL;
-    t->hash = (t->hash ^ (uint64_t)row->outcome) * 0x100000001b3ULL;
-    return 0;
-}
-
+/* Failures over a streamed workload: evenly spaced arrivals (th_gen with
+ * fixed_gap), optionally spread over clients at random, counted into t. */
 static void
-run_stream(setup *u, stream *g, tally *t)
+run_stream(setup *u, th_gen *g, th_tally *t)
 {
-    char err[256];
-    sim *s;
-
     memset(t, 0, sizeof *t);
-    assert_int_equal(sim_new(&s, &u->cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, stream_next, g, tally_add, t, err, sizeof err),
-                     0);
-    sim_free(s);
+    th_run(&u->cfg, th_gen_next, g, th_tally_add, t, NULL);
 }
 
 /* fail = 0.1 over 10^5 requests: the failed fraction is within 3 sigma of
@@ -487,15 +341,15 @@ run_stream(setup *u, stream *g, tally *t)
 static void
 test_failures(void **state)
 {
-    stream g = {.n = 100000, .gap = S(0.01)};
-    stream g2 = g, g3 = g;
-    tally t1, t2, t3;
+    th_gen g = {.n = 100000, .gap = TH_S(0.01), .fixed_gap = 1};
+    th_gen g2 = g, g3 = g;
+    th_tally t1, t2, t3;
     setup u;
     double f;
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P", 1, "token_bucket", 1000, 1, 1000);
+    u.p[0] = th_prov("P", 1, "token_bucket", 1000, TH_S(1), 1000);
     u.p[0].fail = 0.1;
     u.cfg.nproviders = 1;
     run_stream(&u, &g, &t1);
@@ -514,26 +368,27 @@ test_failures(void **state)
 static void
 test_failure_retried(void **state)
 {
-    sim_request v[1] = {rq(1, 0)};
+    sim_request v[1] = {th_rq(1, 0)};
     setup u;
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P", 1, "token_bucket", 10, 1, 10);
+    u.p[0] = th_prov("P", 1, "token_bucket", 10, TH_S(1), 10);
     u.p[0].fail = 1;
-    u.p[0].latency = (sim_latency){SIM_LAT_FIXED, S(1), 0, 0};
+    u.p[0].latency = (sim_latency){SIM_LAT_FIXED, TH_S(1), 0, 0};
     u.cfg.nproviders = 1;
-    u.c[0] = (sim_client_cfg){.react = SIM_REACT_RETRY, .retry_base = S(2),
+    u.c[0] = (sim_client_cfg){.react = SIM_REACT_RETRY, .retry_base = TH_S(2),
                               .retry_max = 1, .weight = 1};
     u.cfg.nclients = 1;
-    run(&u, v, 1, &r);
+    th_run_cfg(&u.cfg, v, 1, &r);
     assert_int_equal(r.n, 2);
-    assert_int_equal(find(&r, 1, 1)->outcome, SIM_FAILED);
-    assert_int_equal(find(&r, 1, 1)->t_done, S(1));
-    assert_int_equal(find(&r, 1, 2)->t_dispatch, S(3));
-    assert_int_equal(find(&r, 1, 2)->t_done, S(4));
-    assert_int_equal(find(&r, 1, 2)->outcome, SIM_FAILED);
+    assert_int_equal(th_find(&r, 1, 1)->outcome, SIM_FAILED);
+    assert_int_equal(th_find(&r, 1, 1)->t_done, TH_S(1));
+    assert_int_equal(th_find(&r, 1, 2)->t_dispatch, TH_S(3));
+    assert_int_equal(th_find(&r, 1, 2)->t_done, TH_S(4));
+    assert_int_equal(th_find(&r, 1, 2)->outcome, SIM_FAILED);
+    th_rows_free(&r);
 }
 
 /* Latency models: lognormal:20ms,0.5 has median 20 ms; over 10^4
@@ -567,22 +422,17 @@ svc_add(void *ctx, const sim_row *row, char *err, size_t errlen)
 static void
 test_lognormal_latency(void **state)
 {
-    stream g = {.n = 10000, .gap = S(0.001)};
+    th_gen g = {.n = 10000, .gap = TH_S(0.001), .fixed_gap = 1};
     svc c = {calloc(10000, sizeof(sim_time)), 0};
-    char err[256];
     setup u;
-    sim *s;
     double med, p90;
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P", 1, "token_bucket", 10000, 1, 10000);
-    u.p[0].latency = (sim_latency){SIM_LAT_LOGNORMAL, S(0.02), 0, 0.5};
+    u.p[0] = th_prov("P", 1, "token_bucket", 10000, TH_S(1), 10000);
+    u.p[0].latency = (sim_latency){SIM_LAT_LOGNORMAL, TH_S(0.02), 0, 0.5};
     u.cfg.nproviders = 1;
-    assert_int_equal(sim_new(&s, &u.cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, stream_next, &g, svc_add, &c, err,
-                             sizeof err), 0);
-    sim_free(s);
+    th_run(&u.cfg, th_gen_next, &g, svc_add, &c, NULL);
     assert_int_equal(c.n, 10000);
     qsort(c.v, 10000, sizeof *c.v, cmp_time);
     med = (double)c.v[5000] / 1e9;
@@ -602,16 +452,16 @@ test_lognormal_latency(void **state)
 static void
 test_round_robin(void **state)
 {
-    stream g = {.n = 3000, .gap = S(1.0 / 150)};
-    stream g2 = g;
+    th_gen g = {.n = 3000, .gap = TH_S(1.0 / 150), .fixed_gap = 1};
+    th_gen g2 = g;
     setup u;
-    tally t;
+    th_tally t;
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_ROUND_ROBIN);
     for (int i = 0; i < 3; i++)
-        u.p[i] = prov(i == 0 ? "A" : i == 1 ? "B" : "C", i + 1,
-                      "token_bucket", 100, 1, 100);
+        u.p[i] = th_prov(i == 0 ? "A" : i == 1 ? "B" : "C", i + 1,
+                         "token_bucket", 100, TH_S(1), 100);
     u.cfg.nproviders = 3;
     run_stream(&u, &g, &t);
     for (int i = 0; i < 3; i++)
@@ -631,25 +481,26 @@ test_least_loaded(void **state)
 {
     sim_request v[10];
     setup u;
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     setup_init(&u, SIM_QUEUE_PRIORITY, SIM_ROUTE_LEAST_LOADED);
-    u.p[0] = prov("A", 1, "token_bucket", 1000, 1, 1000);
-    u.p[0].latency = (sim_latency){SIM_LAT_FIXED, S(10), 0, 0};
-    u.p[1] = prov("B", 2, "token_bucket", 1000, 1, 1000);
-    u.p[1].latency = (sim_latency){SIM_LAT_FIXED, S(1), 0, 0};
+    u.p[0] = th_prov("A", 1, "token_bucket", 1000, TH_S(1), 1000);
+    u.p[0].latency = (sim_latency){SIM_LAT_FIXED, TH_S(10), 0, 0};
+    u.p[1] = th_prov("B", 2, "token_bucket", 1000, TH_S(1), 1000);
+    u.p[1].latency = (sim_latency){SIM_LAT_FIXED, TH_S(1), 0, 0};
     u.cfg.nproviders = 2;
     for (int i = 0; i < 10; i++)
-        v[i] = rq(i + 1, i);
-    run(&u, v, 10, &r);
-    assert_int_equal(find(&r, 1, 1)->provider, 0);
+        v[i] = th_rq(i + 1, i);
+    th_run_cfg(&u.cfg, v, 10, &r);
+    assert_int_equal(th_find(&r, 1, 1)->provider, 0);
     for (int id = 2; id <= 10; id++)
-        assert_int_equal(find(&r, id, 1)->provider, 1);
+        assert_int_equal(th_find(&r, id, 1)->provider, 1);
     u.cfg.route = SIM_ROUTE_ORDERED;
-    run(&u, v, 10, &r);
+    th_run_cfg(&u.cfg, v, 10, &r);
     for (int id = 1; id <= 10; id++)
-        assert_int_equal(find(&r, id, 1)->provider, 0);
+        assert_int_equal(th_find(&r, id, 1)->provider, 0);
+    th_rows_free(&r);
 }
 
 /* wfq: two clients with weights 2 and 1, both always backlogged (arrivals
@@ -658,16 +509,17 @@ test_least_loaded(void **state)
 static void
 test_wfq_ratio(void **state)
 {
-    stream g = {.n = 100000, .gap = S(0.001), .nclients = 2};
+    th_gen g = {.n = 100000, .gap = TH_S(0.001), .fixed_gap = 1,
+                .nclients = 2};
     setup u;
-    tally t;
+    th_tally t;
     double ratio;
 
     (void)state;
     setup_init(&u, SIM_QUEUE_WFQ, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P", 1, "token_bucket", 100, 1, 1);
+    u.p[0] = th_prov("P", 1, "token_bucket", 100, TH_S(1), 1);
     u.cfg.nproviders = 1;
-    u.cfg.until = S(100);
+    u.cfg.until = TH_S(100);
     u.c[0] = (sim_client_cfg){.name = "heavy", .weight = 2};
     u.c[1] = (sim_client_cfg){.name = "light", .weight = 1};
     u.cfg.nclients = 2;
@@ -693,30 +545,31 @@ test_edf_beats_fifo(void **state)
 {
     sim_request v[75];
     setup u;
-    rows r;
+    th_rows r = {0};
     int expired[2];
 
     (void)state;
     setup_init(&u, SIM_QUEUE_EDF, SIM_ROUTE_ORDERED);
-    u.p[0] = prov("P", 1, "token_bucket", 10, 1, 1);
+    u.p[0] = th_prov("P", 1, "token_bucket", 10, TH_S(1), 1);
     u.cfg.nproviders = 1;
     for (int i = 0; i < 50; i++) {
-        v[i] = rq(i + 1, 0);
-        v[i].deadline = S(100);
+        v[i] = th_rq(i + 1, 0);
+        v[i].deadline = TH_S(100);
     }
     for (int k = 0; k < 25; k++) {
-        v[50 + k] = rq(51 + k, 0.05 + 0.2 * k);
-        v[50 + k].deadline = v[50 + k].at + S(0.5);
+        v[50 + k] = th_rq(51 + k, 0.05 + 0.2 * k);
+        v[50 + k].deadline = v[50 + k].at + TH_S(0.5);
     }
     for (int q = 0; q < 2; q++) {
         u.cfg.queue = q == 0 ? SIM_QUEUE_EDF : SIM_QUEUE_FIFO;
-        run(&u, v, 75, &r);
+        th_run_cfg(&u.cfg, v, 75, &r);
         expired[q] = 0;
-        for (int i = 0; i < r.n; i++)
+        for (size_t i = 0; i < r.n; i++)
             expired[q] += r.v[i].outcome == SIM_EXPIRED;
     }
     assert_int_equal(expired[0], 0);
     assert_int_equal(expired[1], 23);
+    th_rows_free(&r);
 }
 
 int

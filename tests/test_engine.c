@@ -10,120 +10,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "algos/algos.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
-
-#define S(x) ((sim_time)((x) * 1e9 + 0.5)) /* test literals only */
-#define MAXROWS 64
-
-/* ------------------------------------------------------------------ */
-/* Harness: requests from an array, rows into an array by req_id.      */
-/* ------------------------------------------------------------------ */
-
-typedef struct feed {
-    const sim_request *v;
-    int n, i;
-} feed;
-
-typedef struct rows {
-    sim_row v[MAXROWS];
-    int n;
-} rows;
-
-static int
-feed_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    feed *f = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (f->i == f->n)
-        return 0;
-    *out = f->v[f->i++];
-    return 1;
-}
-
-static int
-rows_add(void *ctx, const sim_row *row, char *err, size_t errlen)
-{
-    rows *r = ctx;
-
-    (void)err;
-    (void)errlen;
-    assert_true(r->n < MAXROWS);
-    r->v[r->n++] = *row;
-    return 0;
-}
-
-static const sim_row *
-row_of(const rows *r, int64_t id)
-{
-    for (int i = 0; i < r->n; i++)
-        if (r->v[i].req_id == id)
-            return &r->v[i];
-    fail_msg("no row for request %lld", (long long)id);
-    return NULL;
-}
-
-/* A request at `at` seconds with everything else defaulted. */
-static sim_request
-rq(int64_t id, double at)
-{
-    sim_request r = {
-        .id = id, .at = S(at), .after = S(at), .deadline = SIM_NEVER,
-        .service = SIM_NONE, .cost = 1, .priority = 0, .provider = -1,
-    };
-    return r;
-}
-
-static sim_provider_cfg
-prov(const char *name, int order, const char *algo_name, int64_t n,
-     double w, int64_t burst)
-{
-    sim_provider_cfg p = {.order = order, .enabled = 1, .nlimits = 1};
-
-    snprintf(p.name, sizeof p.name, "%s", name);
-    p.limits[0].algo = algo_find(algo_name);
-    p.limits[0].p.count = n;
-    p.limits[0].p.window = S(w);
-    p.limits[0].p.burst = burst;
-    assert_non_null(p.limits[0].algo);
-    return p;
-}
-
-static void
-run(sim_provider_cfg *pv, int np, int queue, const sim_request *reqs, int n,
-    rows *out)
-{
-    sim_config cfg = {.seed = 1, .until = SIM_NEVER, .queue = queue,
-                      .nproviders = np, .providers = pv};
-    feed f = {reqs, n, 0};
-    char err[256] = "";
-    sim *s;
-
-    out->n = 0;
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, feed_next, &f, rows_add, out, err, sizeof err),
-                     0);
-    sim_free(s);
-}
-
-/* Checks one row: provider index (-1 none), dispatch instant in ns (SIM_NONE
- * when it never went out) and outcome. */
-static void
-expect(const rows *r, int64_t id, int provider, sim_time t, int outcome)
-{
-    const sim_row *x = row_of(r, id);
-
-    assert_int_equal(x->provider, provider);
-    assert_int_equal(x->t_dispatch, t);
-    assert_int_equal(x->outcome, outcome);
-}
+#include "tests/harness.h"
 
 /* ------------------------------------------------------------------ */
 /* Hand-worked schedules                                               */
@@ -134,38 +25,40 @@ expect(const rows *r, int64_t id, int provider, sim_time t, int outcome)
 static void
 test_token_bucket_five(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 2, 1, 2);
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 2, TH_S(1), 2);
     sim_request v[5];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 5; i++)
-        v[i] = rq(i + 1, 0);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 5, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, 0, SIM_OK);
-    expect(&r, 3, 0, S(0.5), SIM_OK);
-    expect(&r, 4, 0, S(1.0), SIM_OK);
-    expect(&r, 5, 0, S(1.5), SIM_OK);
+        v[i] = th_rq(i + 1, 0);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 5, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, 0, SIM_OK);
+    th_expect(&r, 3, 0, TH_S(0.5), SIM_OK);
+    th_expect(&r, 4, 0, TH_S(1.0), SIM_OK);
+    th_expect(&r, 5, 0, TH_S(1.5), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* fixed_window 2/1s, five at 0: two per aligned second: 0, 0, 1, 1, 2. */
 static void
 test_fixed_window_five(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "fixed_window", 2, 1, 0);
+    sim_provider_cfg p = th_prov("P1", 1, "fixed_window", 2, TH_S(1), 0);
     sim_request v[5];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 5; i++)
-        v[i] = rq(i + 1, 0);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 5, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, 0, SIM_OK);
-    expect(&r, 3, 0, S(1), SIM_OK);
-    expect(&r, 4, 0, S(1), SIM_OK);
-    expect(&r, 5, 0, S(2), SIM_OK);
+        v[i] = th_rq(i + 1, 0);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 5, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, 0, SIM_OK);
+    th_expect(&r, 3, 0, TH_S(1), SIM_OK);
+    th_expect(&r, 4, 0, TH_S(1), SIM_OK);
+    th_expect(&r, 5, 0, TH_S(2), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* 3/s burst 1, four at 0: the exact instants are k/3 s; each goes at the
@@ -174,17 +67,18 @@ test_fixed_window_five(void **state)
 static void
 test_token_bucket_no_drift(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 3, 1, 1);
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 3, TH_S(1), 1);
     sim_request v[4];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 4; i++)
-        v[i] = rq(i + 1, 0);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 4, &r);
-    expect(&r, 2, 0, 333333334, SIM_OK);
-    expect(&r, 3, 0, 666666667, SIM_OK);
-    expect(&r, 4, 0, 1000000000, SIM_OK);
+        v[i] = th_rq(i + 1, 0);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 4, &r);
+    th_expect(&r, 2, 0, 333333334, SIM_OK);
+    th_expect(&r, 3, 0, 666666667, SIM_OK);
+    th_expect(&r, 4, 0, 1000000000, SIM_OK);
+    th_rows_free(&r);
 }
 
 /* P1 and P2 both 1/s burst 1, four at 0: request 1 takes P1's token, 2
@@ -193,19 +87,20 @@ test_token_bucket_no_drift(void **state)
 static void
 test_ordered_failover(void **state)
 {
-    sim_provider_cfg p[2] = {prov("P1", 1, "token_bucket", 1, 1, 1),
-                             prov("P2", 2, "token_bucket", 1, 1, 1)};
+    sim_provider_cfg p[2] = {th_prov("P1", 1, "token_bucket", 1, TH_S(1), 1),
+                             th_prov("P2", 2, "token_bucket", 1, TH_S(1), 1)};
     sim_request v[4];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 4; i++)
-        v[i] = rq(i + 1, 0);
-    run(p, 2, SIM_QUEUE_PRIORITY, v, 4, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 1, 0, SIM_OK);
-    expect(&r, 3, 0, S(1), SIM_OK);
-    expect(&r, 4, 1, S(1), SIM_OK);
+        v[i] = th_rq(i + 1, 0);
+    th_run_rows(p, 2, SIM_QUEUE_PRIORITY, v, 4, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 1, 0, SIM_OK);
+    th_expect(&r, 3, 0, TH_S(1), SIM_OK);
+    th_expect(&r, 4, 1, TH_S(1), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* 1/s burst 1; three of priority 0 at 0 and one of priority 5 at 0.1 s.
@@ -215,19 +110,20 @@ test_ordered_failover(void **state)
 static void
 test_priority_overtakes(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 1, 1, 1);
-    sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0.1)};
-    rows r;
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 1, TH_S(1), 1);
+    sim_request v[4] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0.1)};
+    th_rows r = {0};
 
     (void)state;
     v[3].priority = 5;
-    run(&p, 1, SIM_QUEUE_PRIORITY, v, 4, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 4, 0, S(1), SIM_OK);
-    expect(&r, 2, 0, S(2), SIM_OK);
-    expect(&r, 3, 0, S(3), SIM_OK);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 4, &r);
-    expect(&r, 4, 0, S(3), SIM_OK);
+    th_run_rows(&p, 1, SIM_QUEUE_PRIORITY, v, 4, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 4, 0, TH_S(1), SIM_OK);
+    th_expect(&r, 2, 0, TH_S(2), SIM_OK);
+    th_expect(&r, 3, 0, TH_S(3), SIM_OK);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 4, &r);
+    th_expect(&r, 4, 0, TH_S(3), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* Valid-after: request 1 (priority 1) may not go before 2.5 s, so it does
@@ -236,17 +132,18 @@ test_priority_overtakes(void **state)
 static void
 test_valid_after(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 1, 1, 1);
-    sim_request v[2] = {rq(1, 0), rq(2, 0)};
-    rows r;
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 1, TH_S(1), 1);
+    sim_request v[2] = {th_rq(1, 0), th_rq(2, 0)};
+    th_rows r = {0};
 
     (void)state;
     v[0].priority = 1;
-    v[0].after = S(2.5);
-    run(&p, 1, SIM_QUEUE_PRIORITY, v, 2, &r);
-    expect(&r, 1, 0, S(2.5), SIM_OK);
-    expect(&r, 2, 0, 0, SIM_OK);
-    assert_int_equal(row_of(&r, 1)->t_ready, S(2.5));
+    v[0].after = TH_S(2.5);
+    th_run_rows(&p, 1, SIM_QUEUE_PRIORITY, v, 2, &r);
+    th_expect(&r, 1, 0, TH_S(2.5), SIM_OK);
+    th_expect(&r, 2, 0, 0, SIM_OK);
+    assert_int_equal(th_row(&r, 1)->t_ready, TH_S(2.5));
+    th_rows_free(&r);
 }
 
 /* Deadlines 1.5 s, 1/s burst 1, three at 0: 0 and 1 s are before the
@@ -256,22 +153,23 @@ test_valid_after(void **state)
 static void
 test_deadline_expiry(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 1, 1, 1);
-    sim_request v[3] = {rq(1, 0), rq(2, 0), rq(3, 0)};
-    sim_request w[3] = {rq(4, 0), rq(5, 0), rq(6, 0)};
-    rows r;
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 1, TH_S(1), 1);
+    sim_request v[3] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0)};
+    sim_request w[3] = {th_rq(4, 0), th_rq(5, 0), th_rq(6, 0)};
+    th_rows r = {0};
 
     (void)state;
     for (int i = 0; i < 3; i++)
-        v[i].deadline = S(1.5);
-    run(&p, 1, SIM_QUEUE_PRIORITY, v, 3, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, S(1), SIM_OK);
-    expect(&r, 3, -1, SIM_NONE, SIM_EXPIRED);
-    w[1].deadline = S(1);
-    run(&p, 1, SIM_QUEUE_PRIORITY, w, 3, &r);
-    expect(&r, 5, -1, SIM_NONE, SIM_EXPIRED);
-    expect(&r, 6, 0, S(1), SIM_OK);
+        v[i].deadline = TH_S(1.5);
+    th_run_rows(&p, 1, SIM_QUEUE_PRIORITY, v, 3, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, TH_S(1), SIM_OK);
+    th_expect(&r, 3, -1, SIM_NONE, SIM_EXPIRED);
+    w[1].deadline = TH_S(1);
+    th_run_rows(&p, 1, SIM_QUEUE_PRIORITY, w, 3, &r);
+    th_expect(&r, 5, -1, SIM_NONE, SIM_EXPIRED);
+    th_expect(&r, 6, 0, TH_S(1), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* Pinned requests wait for their provider only. P1 1/s burst 1, P2 the
@@ -281,18 +179,19 @@ test_deadline_expiry(void **state)
 static void
 test_pinned(void **state)
 {
-    sim_provider_cfg p[2] = {prov("P1", 1, "token_bucket", 1, 1, 1),
-                             prov("P2", 2, "token_bucket", 1, 1, 1)};
-    sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
-    rows r;
+    sim_provider_cfg p[2] = {th_prov("P1", 1, "token_bucket", 1, TH_S(1), 1),
+                             th_prov("P2", 2, "token_bucket", 1, TH_S(1), 1)};
+    sim_request v[4] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0)};
+    th_rows r = {0};
 
     (void)state;
     v[0].provider = v[1].provider = 0;
-    run(p, 2, SIM_QUEUE_PRIORITY, v, 4, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, S(1), SIM_OK);
-    expect(&r, 3, 1, 0, SIM_OK);
-    expect(&r, 4, 1, S(1), SIM_OK);
+    th_run_rows(p, 2, SIM_QUEUE_PRIORITY, v, 4, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, TH_S(1), SIM_OK);
+    th_expect(&r, 3, 1, 0, SIM_OK);
+    th_expect(&r, 4, 1, TH_S(1), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* A waiting cost-2 request holds P1 (burst 2) but not P2 (burst 1, which
@@ -303,20 +202,21 @@ test_pinned(void **state)
 static void
 test_holding_by_cost(void **state)
 {
-    sim_provider_cfg p[2] = {prov("P1", 1, "token_bucket", 1, 1, 2),
-                             prov("P2", 2, "token_bucket", 1, 1, 1)};
-    sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
-    rows r;
+    sim_provider_cfg p[2] = {th_prov("P1", 1, "token_bucket", 1, TH_S(1), 2),
+                             th_prov("P2", 2, "token_bucket", 1, TH_S(1), 1)};
+    sim_request v[4] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0)};
+    th_rows r = {0};
 
     (void)state;
     v[0].cost = v[1].cost = 2;
     v[0].priority = v[1].priority = 1;
     v[2].provider = 1;
-    run(p, 2, SIM_QUEUE_PRIORITY, v, 4, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, S(2), SIM_OK);
-    expect(&r, 3, 1, 0, SIM_OK);
-    expect(&r, 4, 1, S(1), SIM_OK);
+    th_run_rows(p, 2, SIM_QUEUE_PRIORITY, v, 4, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, TH_S(2), SIM_OK);
+    th_expect(&r, 3, 1, 0, SIM_OK);
+    th_expect(&r, 4, 1, TH_S(1), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* Head of line: 1/s burst 2; costs 2, 2, 1 at 0. 1 takes both tokens; 2
@@ -325,15 +225,16 @@ test_holding_by_cost(void **state)
 static void
 test_head_of_line(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 1, 1, 2);
-    sim_request v[3] = {rq(1, 0), rq(2, 0), rq(3, 0)};
-    rows r;
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 1, TH_S(1), 2);
+    sim_request v[3] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0)};
+    th_rows r = {0};
 
     (void)state;
     v[0].cost = v[1].cost = 2;
-    run(&p, 1, SIM_QUEUE_PRIORITY, v, 3, &r);
-    expect(&r, 2, 0, S(2), SIM_OK);
-    expect(&r, 3, 0, S(3), SIM_OK);
+    th_run_rows(&p, 1, SIM_QUEUE_PRIORITY, v, 3, &r);
+    th_expect(&r, 2, 0, TH_S(2), SIM_OK);
+    th_expect(&r, 3, 0, TH_S(3), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* Reject mode, 2/s burst 2: five at 0: two go, three are refused at once
@@ -341,21 +242,22 @@ test_head_of_line(void **state)
 static void
 test_reject_mode(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 2, 1, 2);
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 2, TH_S(1), 2);
     sim_request v[6];
-    rows r;
+    th_rows r = {0};
 
     (void)state;
     p.mode = SIM_MODE_REJECT;
     for (int i = 0; i < 5; i++)
-        v[i] = rq(i + 1, 0);
-    v[5] = rq(6, 0.5);
-    run(&p, 1, SIM_QUEUE_FIFO, v, 6, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, 0, SIM_OK);
+        v[i] = th_rq(i + 1, 0);
+    v[5] = th_rq(6, 0.5);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 6, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, 0, SIM_OK);
     for (int id = 3; id <= 5; id++)
-        expect(&r, id, 0, SIM_NONE, SIM_REJECTED);
-    expect(&r, 6, 0, S(0.5), SIM_OK);
+        th_expect(&r, id, 0, SIM_NONE, SIM_REJECTED);
+    th_expect(&r, 6, 0, TH_S(0.5), SIM_OK);
+    th_rows_free(&r);
 }
 
 /* Disabled P1: everything goes to P2 (1/s burst 1): 0, 1, 2. A request
@@ -363,19 +265,20 @@ test_reject_mode(void **state)
 static void
 test_disabled(void **state)
 {
-    sim_provider_cfg p[2] = {prov("P1", 1, "token_bucket", 9, 1, 9),
-                             prov("P2", 2, "token_bucket", 1, 1, 1)};
-    sim_request v[4] = {rq(1, 0), rq(2, 0), rq(3, 0), rq(4, 0)};
-    rows r;
+    sim_provider_cfg p[2] = {th_prov("P1", 1, "token_bucket", 9, TH_S(1), 9),
+                             th_prov("P2", 2, "token_bucket", 1, TH_S(1), 1)};
+    sim_request v[4] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0), th_rq(4, 0)};
+    th_rows r = {0};
 
     (void)state;
     p[0].enabled = 0;
     v[3].provider = 0;
-    run(p, 2, SIM_QUEUE_FIFO, v, 4, &r);
-    expect(&r, 1, 1, 0, SIM_OK);
-    expect(&r, 2, 1, S(1), SIM_OK);
-    expect(&r, 3, 1, S(2), SIM_OK);
-    expect(&r, 4, 0, SIM_NONE, SIM_REJECTED);
+    th_run_rows(p, 2, SIM_QUEUE_FIFO, v, 4, &r);
+    th_expect(&r, 1, 1, 0, SIM_OK);
+    th_expect(&r, 2, 1, TH_S(1), SIM_OK);
+    th_expect(&r, 3, 1, TH_S(2), SIM_OK);
+    th_expect(&r, 4, 0, SIM_NONE, SIM_REJECTED);
+    th_rows_free(&r);
 }
 
 /* A cost above every provider's burst is refused at once; the others are
@@ -383,46 +286,22 @@ test_disabled(void **state)
 static void
 test_cost_over_capacity(void **state)
 {
-    sim_provider_cfg p = prov("P1", 1, "token_bucket", 1, 1, 2);
-    sim_request v[3] = {rq(1, 0), rq(2, 0), rq(3, 0)};
-    rows r;
+    sim_provider_cfg p = th_prov("P1", 1, "token_bucket", 1, TH_S(1), 2);
+    sim_request v[3] = {th_rq(1, 0), th_rq(2, 0), th_rq(3, 0)};
+    th_rows r = {0};
 
     (void)state;
     v[1].cost = 3;
-    run(&p, 1, SIM_QUEUE_FIFO, v, 3, &r);
-    expect(&r, 1, 0, 0, SIM_OK);
-    expect(&r, 2, 0, SIM_NONE, SIM_REJECTED);
-    expect(&r, 3, 0, 0, SIM_OK);
+    th_run_rows(&p, 1, SIM_QUEUE_FIFO, v, 3, &r);
+    th_expect(&r, 1, 0, 0, SIM_OK);
+    th_expect(&r, 2, 0, SIM_NONE, SIM_REJECTED);
+    th_expect(&r, 3, 0, 0, SIM_OK);
+    th_rows_free(&r);
 }
 
 /* ------------------------------------------------------------------ */
 /* Larger inputs: streamed from a generator                            */
 /* ------------------------------------------------------------------ */
-
-/* Poisson arrivals (exponential gaps of mean `gap` ns), costs 1..maxcost,
- * priorities 0..maxprio. */
-typedef struct gen {
-    rng r;
-    int64_t n, i, gap, maxcost, maxprio;
-    sim_time t;
-} gen;
-
-static int
-gen_next(void *ctx, sim_request *out, char *err, size_t errlen)
-{
-    gen *g = ctx;
-
-    (void)err;
-    (void)errlen;
-    if (g->i == g->n)
-        return 0;
-    g->t += rng_exp(&g->r, g->gap);
-    *out = rq(++g->i, 0);
-    out->at = out->after = g->t;
-    out->cost = 1 + (int64_t)rng_below(&g->r, (uint64_t)g->maxcost);
-    out->priority = (int32_t)rng_below(&g->r, (uint64_t)g->maxprio + 1);
-    return 1;
-}
 
 typedef struct waits {
     __int128 sum;
@@ -446,30 +325,25 @@ waits_add(void *ctx, const sim_row *row, char *err, size_t errlen)
     return 0;
 }
 
+/* Runs Poisson arrivals from g (th_gen: costs and priorities as its
+ * fields say) through pv with a priority queue, seed 7. */
 static void
-run_gen(sim_provider_cfg *pv, int np, gen *g, waits *w)
+run_gen(sim_provider_cfg *pv, int np, th_gen *g, waits *w)
 {
-    sim_config cfg = {.seed = 7, .until = SIM_NEVER,
-                      .queue = SIM_QUEUE_PRIORITY, .nproviders = np,
-                      .providers = pv};
-    char err[256];
-    sim *s;
+    sim_config cfg = th_cfg(pv, np, SIM_QUEUE_PRIORITY, 7);
 
     memset(w, 0, sizeof *w);
-    assert_int_equal(sim_new(&s, &cfg, err, sizeof err), 0);
-    assert_int_equal(sim_run(s, gen_next, g, waits_add, w, err, sizeof err),
-                     0);
-    sim_free(s);
+    th_run(&cfg, th_gen_next, g, waits_add, w, NULL);
 }
 
 /* The same inputs give the same rows in the same order, every time. */
 static void
 test_deterministic(void **state)
 {
-    sim_provider_cfg p[2] = {prov("A", 1, "token_bucket", 7, 2, 3),
-                             prov("B", 2, "fixed_window", 5, 1, 0)};
-    gen g1 = {.n = 20000, .gap = S(0.12), .maxcost = 3, .maxprio = 2};
-    gen g2 = g1;
+    sim_provider_cfg p[2] = {th_prov("A", 1, "token_bucket", 7, TH_S(2), 3),
+                             th_prov("B", 2, "fixed_window", 5, TH_S(1), 0)};
+    th_gen g1 = {.n = 20000, .gap = TH_S(0.12), .maxcost = 3, .nprio = 3};
+    th_gen g2 = g1;
     waits w1, w2;
 
     (void)state;
@@ -490,8 +364,8 @@ test_deterministic(void **state)
 static void
 test_md1_wait(void **state)
 {
-    sim_provider_cfg p = prov("P", 1, "token_bucket", 100, 1, 1);
-    gen g = {.n = 1000000, .gap = S(0.0125), .maxcost = 1, .maxprio = 0};
+    sim_provider_cfg p = th_prov("P", 1, "token_bucket", 100, TH_S(1), 1);
+    th_gen g = {.n = 1000000, .gap = TH_S(0.0125), .maxcost = 1, .nprio = 1};
     waits w;
     double mean, theory = 0.8 / (2 * 100 * 0.2);
 
