@@ -7,9 +7,18 @@ DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -MMD -MP -I.
-LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lnettle -lm
+LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lcrypto -lm
 
+# SAN=1 builds everything with AddressSanitizer and UBSan into build/san/,
+# so a sanitized tree and a plain one live side by side.
 B := build
+ifeq ($(SAN),1)
+B := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+CFLAGS  += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+endif
 LIB_SRC := $(wildcard sim/*.c sim/io/*.c algos/*.c)
 CLI_SRC := $(wildcard sim/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)

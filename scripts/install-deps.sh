@@ -4,7 +4,7 @@
 # is missing. Needs root (or sudo) only when something must be installed.
 set -eu
 PKGS="build-essential pkg-config libsqlite3-dev libcmocka-dev libinih-dev
-libxxhash-dev libcsv-dev nettle-dev gnuplot-nox sqlite3 python3 python3-simpy3"
+libxxhash-dev libcsv-dev libssl-dev gnuplot-nox sqlite3 python3 python3-simpy3"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

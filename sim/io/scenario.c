@@ -28,13 +28,13 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
-#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "algos/algos.h"
+#include "sim/io/sha.h"
 #include "sim/io/units.h"
 
 #define SCN_MAX_FILE (16L * 1024 * 1024)  /* a scenario is a few KiB */
@@ -1436,21 +1436,19 @@ scn_load(const char *path, sim_config *cfg, char *err, size_t errlen)
 int
 scn_sha256(const char *path, char hex[65])
 {
-    struct sha256_ctx ctx;
-    uint8_t d[SHA256_DIGEST_SIZE];
     char *buf = NULL;
     size_t len = 0;
+    sha *h;
+    int rc = SIM_EINPUT;
 
     hex[0] = '\0';
     if (slurp(path, &buf, &len) != 0)
         return SIM_EINPUT;
-    sha256_init(&ctx);
-    sha256_update(&ctx, len, (const uint8_t *)buf);
-    sha256_digest(&ctx, sizeof d, d);
+    if ((h = sha_new()) && sha_update(h, buf, len) == 0 && sha_hex(h, hex) == 0)
+        rc = 0;
+    sha_free(h);
     free(buf);
-    for (size_t i = 0; i < sizeof d; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    return 0;
+    return rc;
 }
 
 /* The parameters limit l gets under algorithm a, or a message. */

@@ -3,7 +3,7 @@
  * The workload reader (SPEC §3): a streaming RFC 4180 CSV reader that turns
  * each data row into a sim_request, checking every cell on the way.
  *
- * Lines are read one at a time with getline, hashed (SHA-256, nettle) and
+ * Lines are read one at a time with getline, hashed (SHA-256, sim/io/sha) and
  * fed to libcsv in strict mode, so the reader always knows the line it is
  * on and memory holds one row: the line buffer, the current row's cells
  * (copied NUL-terminated into one reusable buffer) and the parser's field
@@ -32,13 +32,13 @@
 
 #include <csv.h>
 #include <errno.h>
-#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
+#include "sim/io/sha.h"
 #include "sim/io/units.h"
 
 /* Cells kept per row: more than the columns there are, so that a header
@@ -80,7 +80,7 @@ struct wl {
     int failed;                 /* sticky error class, message in msg */
     char msg[512];
     struct csv_parser csv;
-    struct sha256_ctx sha;
+    sha *sha;
 
     /* The row being read. */
     char *buf;                  /* cells, each NUL-terminated */
@@ -334,7 +334,8 @@ read_row(wl *w)
         const char *s = w->line;
 
         w->lineno++;
-        sha256_update(&w->sha, (size_t)n, (const uint8_t *)s);
+        if (sha_update(w->sha, s, (size_t)n) != 0)
+            return fail(w, SIM_EIO, 0, NULL, "sha-256 failed");
         /* A UTF-8 byte order mark (spreadsheets write one) is not data. */
         if (w->lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3, n -= 3;
@@ -695,13 +696,15 @@ wl_open(wl **out, const char *path, const char *const *providers,
     int rc;
 
     *out = NULL;
-    if (w == NULL || csv_init(&w->csv, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+    if (w == NULL || csv_init(&w->csv, CSV_STRICT | CSV_STRICT_FINI) != 0 ||
+        (w->sha = sha_new()) == NULL) {
+        if (w)
+            csv_free(&w->csv);
         free(w);
         if (err != NULL && errlen > 0)
             snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }
-    sha256_init(&w->sha);
     w->at_row_start = 1;
     w->default_client = -1;
     /* An input that cannot be read at all is bad input, not an I/O fault. */
@@ -770,13 +773,7 @@ wl_clients(const wl *w)
 void
 wl_sha256(const wl *w, char hex[65])
 {
-    /* Digesting resets the context, so digest a copy and keep reading. */
-    struct sha256_ctx ctx = w->sha;
-    uint8_t d[SHA256_DIGEST_SIZE];
-
-    sha256_digest(&ctx, sizeof d, d);
-    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    sha_hex(w->sha, hex);
 }
 
 void
@@ -787,6 +784,7 @@ wl_close(wl *w)
     if (w->fp != NULL && w->own_fp)
         fclose(w->fp);
     csv_free(&w->csv);
+    sha_free(w->sha);
     for (int i = 0; i < w->nproviders; i++)
         free(w->providers[i]);
     free(w->providers);
