@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct sl_entry {
     sim_time t;         /* instant of admission */
@@ -95,6 +96,23 @@ sl_clear(void *st)
     s->ring = NULL;
     s->cap = s->head = s->len = 0;
     s->sum = 0;
+}
+
+/* A deep copy: the ring is the log, so it is copied, not shared. */
+static int
+sl_copy(void *dst, const void *src)
+{
+    const sl *a = src;
+    sl *b = dst;
+
+    *b = *a;
+    b->ring = NULL;
+    if (a->cap == 0)
+        return 0;
+    if (!(b->ring = malloc(a->cap * sizeof *b->ring)))
+        return -1;
+    memcpy(b->ring, a->ring, a->cap * sizeof *b->ring);
+    return 0;
 }
 
 static int64_t
@@ -191,5 +209,6 @@ const algo algo_sliding_log = {
     .next_ok = sl_next_ok,
     .admit = sl_admit,
     .release = NULL,
+    .copy = sl_copy,
     .clear = sl_clear,
 };

@@ -43,12 +43,13 @@
 /* Event classes, in the order they run at one instant (SPEC §2). */
 enum { RANK_SWITCH, RANK_DONE, RANK_EXPIRE, RANK_ARRIVE };
 enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY, EV_RESUBMIT,
-       EV_RESUME };
+       EV_RESUME, EV_STORE, EV_REPLY, EV_WRITE };
 
 /* Where a request is in its life: arrived and not yet ready; waiting in a
  * ready queue; about to be decided (reject-only); out at a provider; held
- * by its client (a retry back-off, or a wait_reset pause). */
-enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD };
+ * by its client (a retry back-off, or a wait_reset pause); being decided by
+ * a distributed provider's store (a round trip). */
+enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD, RS_ASKING };
 
 #define POOL_CHUNK 1024
 #define STOP_EVERY 4096
@@ -66,14 +67,28 @@ typedef struct req {
     int outcome;
     sim_time t_dispatch, t_done;
     algo_i128 tag;              /* queue = wfq: virtual finish tag */
+    /* asking a central store */
+    int32_t ask_node;
+    int granted;
+    sim_time down;              /* the reply's half of the round trip */
+    sim_time retry;             /* refused: the store's next admit time */
+    sim_time first_ask;         /* SIM_NONE before the first ask */
+    lset *snap;                 /* atomic = no: the state read */
     struct req *next_free;
 } req;
 
-typedef struct limit {
-    const algo *a;
-    algo_params p;
-    void *st;
-} limit;
+/* A provider's node. A plain provider has one, which only records the
+ * dispatch scan's holding; a distributed one has `nodes`, each holding on
+ * its own, with its own share of the limit (local) or its own view of the
+ * store (central: busy while an ask is in flight; the store said no
+ * before `hint`). */
+typedef struct pnode {
+    lset local;
+    uint64_t held_mark;
+    req *holder;
+    int busy;
+    sim_time hint;
+} pnode;
 
 /* A window counter for the summary's "worst window": dispatch instants and
  * costs of the last W ns, in a ring. */
@@ -84,10 +99,18 @@ typedef struct window {
     int64_t sum;
 } window;
 
+/* A provider. Its limits are `store` (for a plain provider they simply
+ * sit with it; central: at the shared store; local: only what is not
+ * split). `ref` replays what it sent through a single limiter with the same
+ * rate limits, counting what that would have refused: over-admission. */
 typedef struct provider {
     sim_provider_cfg cfg;       /* schedule pointer not owned */
-    limit lim[SIM_MAX_LIMITS];
-    int nlim;
+    lset store;
+    lset ref;
+    pnode *node;
+    int nnodes;
+    int central, local;
+    rng rtt_rng;
     int enabled;
     int releases;               /* some limit takes permits back */
     int64_t capacity;           /* largest cost it can ever admit */
@@ -97,17 +120,17 @@ typedef struct provider {
     rng lat_rng, fail_rng;
     window win;
     sim_provider_stats st;
-    /* dispatch scan */
-    uint64_t held_mark;
-    req *holder;
 } provider;
 
-/* A ready queue and what the scan needs to know of it. Queues [0, np)
- * hold requests pinned to that provider; the others, one per cost, the
- * requests free to go anywhere. */
+/* A ready queue and what the scan needs to know of it. Every request in
+ * one queue has the same candidates and goes through the same nodes: they
+ * share the provider it is pinned to (or none), the cost, and the node of
+ * every distributed provider (nodekey). */
 typedef struct wq {
     rq q;
-    int64_t cost;               /* of every request in it (shared queues) */
+    int32_t pin;                /* pinned provider, or -1 */
+    uint64_t nodekey;
+    int64_t cost;               /* of every request in it */
     int64_t permits;            /* total cost waiting in it */
     uint64_t skip;              /* scan epoch in which it is done */
 } wq;
@@ -116,7 +139,7 @@ typedef struct wq {
  * requests in `held`, best first, until `paused_until`. */
 typedef struct client {
     sim_client_cfg cfg;
-    limit quota;
+    lset quota;
     rng jitter;
     sim_time paused_until;      /* SIM_NONE when not paused */
     rq held;
@@ -249,6 +272,11 @@ req_alloc(sim *s)
 static void
 req_release(sim *s, req *r)
 {
+    if (r->snap) {
+        lset_clear(r->snap);
+        free(r->snap);
+        r->snap = NULL;
+    }
     r->gen++;
     r->next_free = s->free_reqs;
     s->free_reqs = r;
@@ -259,36 +287,61 @@ req_release(sim *s, req *r)
 /* Providers and their limits                                          */
 /* ------------------------------------------------------------------ */
 
+/* The node of provider p a request goes through: by a hash of its client,
+ * or in turn (by arrival order); always 0 for a plain provider. */
 static int
-provider_admits(const provider *p, sim_time now, int64_t cost)
+node_of(const provider *p, const req *r)
 {
-    for (int i = 0; i < p->nlim; i++)
-        if (p->lim[i].a->next_ok(p->lim[i].st, now, cost) != now)
-            return 0;
-    return 1;
+    uint64_t x;
+
+    if (p->nnodes == 1)
+        return 0;
+    if (p->cfg.node_by == SIM_NODE_BY_ROUND_ROBIN)
+        return (int)(r->seq % (uint64_t)p->nnodes);
+    x = (uint64_t)r->in.client * 0x9e3779b97f4a7c15ULL;
+    return (int)((x ^ (x >> 29)) % (uint64_t)p->nnodes);
 }
 
-/* The earliest instant >= now at which every limit admits cost. Each
- * limit's answer can only move the others' later, so iterate to the fixed
- * point; monotone limits make it settle in a few rounds. */
-static sim_time
-provider_next_ok(const provider *p, sim_time now, int64_t cost)
+/* The limits that decide at node n at once (a central store's answer
+ * takes a round trip instead). */
+static const lset *
+gate(const provider *p, int n)
 {
-    sim_time t = now;
+    return p->local ? &p->node[n].local : &p->store;
+}
 
-    for (;;) {
-        sim_time m = t;
-        for (int i = 0; i < p->nlim; i++) {
-            sim_time x = p->lim[i].a->next_ok(p->lim[i].st, t, cost);
-            if (x == SIM_NEVER)
-                return SIM_NEVER;
-            if (x > m)
-                m = x;
-        }
-        if (m == t)
-            return t;
-        t = m;
+/* Does provider p, through r's node, take r now? Central: the node may
+ * ask (nothing in flight, and no refusal that still stands). */
+static int
+node_admits(const provider *p, const req *r, sim_time now)
+{
+    int n = node_of(p, r);
+    const pnode *nd = &p->node[n];
+
+    if (p->central)
+        return !nd->busy && now >= nd->hint;
+    if (p->local && !lset_admits(&p->store, now, r->in.cost))
+        return 0;
+    return lset_admits(gate(p, n), now, r->in.cost);
+}
+
+/* When could it? SIM_NEVER while an ask is in flight (its reply is an
+ * event) or when only a release can make room. */
+static sim_time
+node_next_ok(const provider *p, const req *r, sim_time now)
+{
+    int n = node_of(p, r);
+    const pnode *nd = &p->node[n];
+    sim_time t;
+
+    if (p->central)
+        return nd->busy ? SIM_NEVER : nd->hint > now ? nd->hint : now;
+    t = lset_next_ok(gate(p, n), now, r->in.cost);
+    if (p->local && t != SIM_NEVER) {
+        sim_time u = lset_next_ok(&p->store, t, r->in.cost);
+        t = u > t ? u : t;
     }
+    return t;
 }
 
 /* Enabled now, or switched on later by its schedule. */
@@ -343,42 +396,70 @@ window_add(window *w, sim_time t, int64_t cost, sim_time len)
 }
 
 /* Makes limit l from c. Returns 0, or an error class with "what: why". */
-static int
-limit_init(limit *l, const sim_limit_cfg *c, const char *what, char *err,
-           size_t errlen)
+static void
+provider_clear(provider *p)
 {
-    char why[160];
+    lset_clear(&p->store);
+    lset_clear(&p->ref);
+    for (int i = 0; p->node && i < p->nnodes; i++)
+        lset_clear(&p->node[i].local);
+    free(p->node);
+    free(p->win.t);
+    free(p->win.c);
+}
 
-    l->a = c->algo;
-    l->p = c->p;
-    l->st = calloc(1, l->a->state_size ? l->a->state_size : 1);
-    if (!l->st) {
-        snprintf(err, errlen, "out of memory");
-        return SIM_EIO;
-    }
-    if (l->a->init(l->st, &l->p, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s: %s", what, why);
-        return SIM_EINPUT;
+/* Node n's share of a rate limit split evenly over k nodes: N and the
+ * burst divided, the first nodes taking the remainders, at least 1. */
+static sim_limit_cfg
+share(sim_limit_cfg l, int n, int k)
+{
+    l.p.count = l.p.count / k + (n < l.p.count % k);
+    if (l.p.burst)
+        l.p.burst = l.p.burst / k + (n < l.p.burst % k);
+    if (l.p.count < 1)
+        l.p.count = 1;
+    if (l.p.burst < 0 || (l.p.burst == 0 && (l.algo->takes & ALGO_TAKES_BURST)))
+        l.p.burst = 1;
+    return l;
+}
+
+/* The limits: at the store (plain, central) or split over the nodes
+ * (local); the reference set takes the rate limits, unsplit. */
+static int
+provider_limits(provider *p, const sim_provider_cfg *c, const char *what,
+                char *err, size_t errlen)
+{
+    sim_limit_cfg rate[SIM_MAX_LIMITS], mine[SIM_MAX_LIMITS];
+    int nrate = 0, rc;
+
+    for (int i = 0; i < c->nlimits; i++)
+        if (c->limits[i].algo->takes & ALGO_TAKES_RATE)
+            rate[nrate++] = c->limits[i];
+    if ((rc = lset_init(&p->ref, rate, nrate, what, err, errlen)) != 0)
+        return rc;
+    if (!p->local)
+        return lset_init(&p->store, c->limits, c->nlimits, what, err, errlen);
+    for (int n = 0; n < p->nnodes; n++) {
+        for (int i = 0; i < nrate; i++)
+            mine[i] = share(rate[i], n, p->nnodes);
+        if ((rc = lset_init(&p->node[n].local, mine, nrate, what, err,
+                            errlen)) != 0)
+            return rc;
     }
     return 0;
 }
 
-static void
-limit_clear(limit *l)
+/* The largest cost p could ever admit, through any of its nodes. */
+static int64_t
+provider_capacity(const provider *p)
 {
-    if (l->st && l->a->clear)
-        l->a->clear(l->st);
-    free(l->st);
-    l->st = NULL;
-}
+    int64_t cap = lset_capacity(&p->store);
 
-static void
-provider_clear(provider *p)
-{
-    for (int i = 0; i < p->nlim; i++)
-        limit_clear(&p->lim[i]);
-    free(p->win.t);
-    free(p->win.c);
+    for (int n = 0; p->local && n < p->nnodes; n++) {
+        int64_t c = lset_capacity(&p->node[n].local);
+        cap = c < cap ? c : cap;
+    }
+    return cap;
 }
 
 static int
@@ -390,33 +471,32 @@ provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
 
     p->cfg = *c;
     p->enabled = c->enabled;
-    p->nlim = c->nlimits;
-    p->capacity = INT64_MAX;
     p->fail_at = rng_threshold(c->fail);
+    p->nnodes = c->nodes > 1 ? c->nodes : 1;
+    p->central = c->shared == SIM_SHARED_CENTRAL;
+    p->local = c->shared == SIM_SHARED_LOCAL;
     /* Streams 2i+1 and 2i+2 are this provider's; 0 is left for arrivals. */
     rng_seed(&p->lat_rng, seed, 2 * (uint64_t)idx + 1);
     rng_seed(&p->fail_rng, seed, 2 * (uint64_t)idx + 2);
-    snprintf(what, sizeof what, "provider %s", c->name);
-    for (int i = 0; i < c->nlimits; i++) {
-        limit *l = &p->lim[i];
-        if ((rc = limit_init(l, &c->limits[i], what, err, errlen)) != 0)
-            return rc;
-        if (l->a->release)
-            p->releases = 1;
-        if (l->a->capacity(l->st) < p->capacity)
-            p->capacity = l->a->capacity(l->st);
-        if (!p->st.window && l->p.count > 0 && l->p.window > 0) {
-            p->st.window = l->p.window;
-            p->st.window_limit = l->p.count;
-        }
+    rng_seed(&p->rtt_rng, seed, (2ULL << 32) + (uint64_t)idx);
+    if (!(p->node = calloc((size_t)p->nnodes, sizeof *p->node))) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
     }
+    snprintf(what, sizeof what, "provider %s", c->name);
+    if ((rc = provider_limits(p, c, what, err, errlen)) != 0)
+        return rc;
+    p->releases = lset_releases(&p->store);
+    p->capacity = provider_capacity(p);
+    for (int i = 0; i < c->nlimits; i++)
+        if (!p->st.window && c->limits[i].p.count > 0 &&
+            c->limits[i].p.window > 0) {
+            p->st.window = c->limits[i].p.window;
+            p->st.window_limit = c->limits[i].p.count;
+        }
     p->st.first = p->st.last = SIM_NONE;
     return 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* Construction                                                        */
-/* ------------------------------------------------------------------ */
 
 /* Streams of client i: far above the providers', so adding a provider
  * does not move them. */
@@ -433,8 +513,8 @@ client_init(sim *s, client *c, const sim_client_cfg *cfg, int idx,
     rng_seed(&c->jitter, s->cfg.seed, CLIENT_STREAM(idx));
     rq_init(&c->held, held_before, s);
     snprintf(what, sizeof what, "client %s: quota", cfg->name);
-    return cfg->has_quota ? limit_init(&c->quota, &cfg->quota, what, err,
-                                       errlen)
+    return cfg->has_quota ? lset_init(&c->quota, &cfg->quota, 1, what, err,
+                                      errlen)
                           : 0;
 }
 
@@ -542,9 +622,7 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
         sim_free(s);
         return rc;
     }
-    for (int i = 0; i < s->np; i++)
-        rq_init(&s->queues[i].q, req_before, s);
-    s->nq = s->np;
+    s->nq = 0;
     rq_init(&s->fresh, req_before, s);
     s->wake = SIM_NEVER;
     *out = s;
@@ -568,7 +646,7 @@ sim_free(sim *s)
             rq_clear(&s->queues[i].q);
     rq_clear(&s->fresh);
     for (int i = 0; i < s->ncl; i++) {
-        limit_clear(&s->cl[i].quota);
+        lset_clear(&s->cl[i].quota);
         rq_clear(&s->cl[i].held);
     }
     free(s->cl);
@@ -774,10 +852,11 @@ is_candidate(const provider *p, const req *r)
     return p->enabled && r->in.cost <= p->capacity;
 }
 
+/* Is provider p held, this instant, for requests through r's node? */
 static int
-held(const sim *s, const provider *p)
+held(const sim *s, const provider *p, const req *r)
 {
-    return p->held_mark == s->epoch;
+    return p->node[node_of(p, r)].held_mark == s->epoch;
 }
 
 /* A refusal by provider pi (or by none, -1): when it would take r. */
@@ -789,7 +868,7 @@ refuse(sim *s, req *r, int pi)
     if (pi >= 0) {
         s->prov[pi].st.rejected++;
         if (is_candidate(&s->prov[pi], r))
-            after = provider_next_ok(&s->prov[pi], s->now, r->in.cost);
+            after = node_next_ok(&s->prov[pi], r, s->now);
     }
     return react(s, r, SIM_REJECTED, pi, after);
 }
@@ -807,31 +886,41 @@ normal(rng *r)
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
+/* A draw from latency model l, in ns. */
 static sim_time
-service_time(provider *p, const req *r)
+sample(const sim_latency *l, rng *g)
 {
-    const sim_latency *l = &p->cfg.latency;
     double x;
 
-    if (r->in.service != SIM_NONE)
-        return r->in.service;
     switch (l->kind) {
     case SIM_LAT_EXP:
-        return rng_exp(&p->lat_rng, l->a);
+        return rng_exp(g, l->a);
     case SIM_LAT_UNIFORM:
-        return l->a + (sim_time)rng_below(&p->lat_rng,
-                                          (uint64_t)(l->b - l->a) + 1);
+        return l->a + (sim_time)rng_below(g, (uint64_t)(l->b - l->a) + 1);
     case SIM_LAT_LOGNORMAL:
-        x = (double)l->a * exp(l->sigma * normal(&p->lat_rng));
+        x = (double)l->a * exp(l->sigma * normal(g));
         return x >= 9.2e18 ? SIM_NEVER : (sim_time)llround(x);
     default:
         return l->a;
     }
 }
 
+static sim_time
+service_time(provider *p, const req *r)
+{
+    if (r->in.service != SIM_NONE)
+        return r->in.service;
+    return sample(&p->cfg.latency, &p->lat_rng);
+}
+
 static int
 note_dispatch(sim *s, provider *p, const req *r)
 {
+    /* Would one limiter with the same rate limits have let it through? */
+    if (lset_admits(&p->ref, s->now, r->in.cost))
+        lset_admit(&p->ref, s->now, r->in.cost);
+    else
+        p->st.over_admitted += r->in.cost;
     p->st.dispatched++;
     p->st.cost += r->in.cost;
     if (p->st.first == SIM_NONE)
@@ -848,19 +937,18 @@ note_dispatch(sim *s, provider *p, const req *r)
     return 0;
 }
 
-/* Sends r to provider pi now. When it completes at once, with no permit to
- * give back and no failure to react to, its row is final now; otherwise it
- * stays in flight until its completion event. */
+/* r goes out to provider pi now, its limits already taken. When it
+ * completes at once, with no permit to give back and no failure to react
+ * to, its row is final now; otherwise it stays in flight until its
+ * completion event. */
 static int
-dispatch(sim *s, req *r, int pi)
+send(sim *s, req *r, int pi)
 {
     provider *p = &s->prov[pi];
     sim_time svc;
     int rc;
 
     unqueue(s, r);
-    for (int i = 0; i < p->nlim; i++)
-        p->lim[i].a->admit(p->lim[i].st, s->now, r->in.cost);
     svc = service_time(p, r);
     r->state = RS_INFLIGHT;
     r->provider = pi;
@@ -879,15 +967,186 @@ dispatch(sim *s, req *r, int pi)
     return push_event(s, r->t_done, RANK_DONE, EV_DONE, r, 0);
 }
 
+/* Which node of every distributed provider r goes through, as one
+ * number (mixed radix). */
+static uint64_t
+nodekey(const sim *s, const req *r)
+{
+    uint64_t key = 0;
+
+    for (int i = 0; i < s->np; i++)
+        if (s->prov[i].nnodes > 1)
+            key = key * (uint64_t)s->prov[i].nnodes +
+                  (uint64_t)node_of(&s->prov[i], r);
+    return key;
+}
+
+/* r's ready queue (see wq), made on first use. */
+static int
+queue_for(sim *s, const req *r)
+{
+    uint64_t key = nodekey(s, r);
+
+    for (int q = 0; q < s->nq; q++)
+        if (s->queues[q].cost == r->in.cost && s->queues[q].nodekey == key &&
+            s->queues[q].pin == r->in.provider)
+            return q;
+    if (s->nq == s->capq) {
+        /* Queues hold no pointers into themselves: moving them is safe. */
+        wq *nq = realloc(s->queues, 2 * (size_t)s->capq * sizeof *nq);
+        if (!nq)
+            return -1;
+        s->queues = nq;
+        s->capq *= 2;
+    }
+    memset(&s->queues[s->nq], 0, sizeof *s->queues);
+    rq_init(&s->queues[s->nq].q, req_before, s);
+    s->queues[s->nq].cost = r->in.cost;
+    s->queues[s->nq].pin = r->in.provider;
+    s->queues[s->nq].nodekey = key;
+    return s->nq++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Distributed providers: asking the central store                     */
+/* ------------------------------------------------------------------ */
+
+/* Node n of provider pi asks its store for r: r leaves the queue for the
+ * round trip; the ask reaches the store after half of it. */
+static int
+ask(sim *s, req *r, int pi, int n)
+{
+    provider *p = &s->prov[pi];
+    sim_time rtt = sample(&p->cfg.rtt, &p->rtt_rng), up = rtt / 2;
+
+    unqueue(s, r);
+    r->state = RS_ASKING;
+    r->provider = pi;
+    r->ask_node = n;
+    r->down = rtt - up;
+    if (r->first_ask == SIM_NONE)
+        r->first_ask = s->now;
+    p->node[n].busy = 1;
+    return push_event(s, s->now + up, RANK_ARRIVE, EV_STORE, r, 0);
+}
+
+/* At the store. Atomic: the store decides (and takes the permits) now.
+ * Not atomic: the node only reads the state now; it decides on that copy
+ * when the reply arrives and writes it back, over whatever others wrote. */
+static int
+on_store(sim *s, req *r)
+{
+    provider *p = &s->prov[r->provider];
+
+    if (p->cfg.atomic) {
+        r->granted = lset_admits(&p->store, s->now, r->in.cost);
+        if (r->granted)
+            lset_admit(&p->store, s->now, r->in.cost);
+        else
+            r->retry = lset_next_ok(&p->store, s->now, r->in.cost);
+    } else if (!(r->snap = malloc(sizeof *r->snap)) ||
+               lset_copy(r->snap, &p->store) != 0) {
+        free(r->snap);
+        r->snap = NULL;
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    return push_event(s, s->now + r->down, RANK_ARRIVE, EV_REPLY, r, 0);
+}
+
+/* A read-then-write node decides on the state it read, and writes it
+ * back half a round trip later. */
+static int
+decide_on_copy(sim *s, req *r)
+{
+    lset *snap = r->snap;
+
+    r->snap = NULL;
+    r->granted = lset_admits(snap, s->now, r->in.cost);
+    if (r->granted) {
+        lset_admit(snap, s->now, r->in.cost);
+        return push_event(s, s->now + r->down, RANK_ARRIVE, EV_WRITE,
+                          (req *)(void *)snap, r->provider);
+    }
+    r->retry = lset_next_ok(snap, s->now, r->in.cost);
+    lset_clear(snap);
+    free(snap);
+    return 0;
+}
+
+/* Back at the node: a grant sends r; a refusal puts it back in its queue,
+ * and the node asks nothing more of the store before the store's next
+ * admit time. */
+static int
+on_reply(sim *s, req *r)
+{
+    provider *p = &s->prov[r->provider];
+    pnode *nd = &p->node[r->ask_node];
+    sim_time up = r->down;      /* the next ask's way there, about */
+    int rc, q;
+
+    nd->busy = 0;
+    if (!p->cfg.atomic && (rc = decide_on_copy(s, r)) != 0)
+        return rc;
+    if (r->granted) {
+        sim_time d = s->now - r->first_ask;
+        p->st.decisions++;
+        p->st.decision_sum += d;
+        if (d > p->st.decision_max)
+            p->st.decision_max = d;
+        return send(s, r, r->provider);
+    }
+    p->st.denials++;
+    nd->hint = r->retry == SIM_NEVER ? SIM_NEVER
+               : r->retry - up > s->now ? r->retry - up : s->now;
+    if ((q = queue_for(s, r)) < 0 || rq_push(&s->queues[q].q, &r->node) != 0) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    s->queues[q].permits += r->in.cost;
+    r->state = RS_QUEUED;
+    r->queue = q;
+    return 0;
+}
+
+/* A read-then-write node's write reaches the store: last writer wins. */
+static int
+on_write(sim *s, lset *snap, int pi)
+{
+    provider *p = &s->prov[pi];
+
+    lset_clear(&p->store);
+    p->store = *snap;
+    free(snap);
+    (void)s;
+    return 0;
+}
+
+/* Rule 2's "goes": take the permits where they are decided at once and
+ * send r; a central store is asked first. */
+static int
+dispatch(sim *s, req *r, int pi)
+{
+    provider *p = &s->prov[pi];
+    int n = node_of(p, r);
+
+    if (p->central)
+        return ask(s, r, pi, n);
+    if (p->local)
+        lset_admit(&p->node[n].local, s->now, r->in.cost);
+    lset_admit(&p->store, s->now, r->in.cost);
+    return send(s, r, pi);
+}
+
 /* Is provider i, a candidate of r not held this instant, free to take it
- * now? */
+ * now (central: free to ask its store)? */
 static int
 can_take(const sim *s, int i, const req *r)
 {
     const provider *p = &s->prov[i];
 
-    return is_candidate(p, r) && !held(s, p) &&
-           provider_admits(p, s->now, r->in.cost);
+    return is_candidate(p, r) && !held(s, p, r) &&
+           node_admits(p, r, s->now);
 }
 
 /* Rule 2: the candidate that takes r now, or -1. route = ordered: the
@@ -923,9 +1182,10 @@ hold_candidates(sim *s, req *r)
     may_use(s, r, &lo, &hi);
     for (int i = lo; i < hi; i++) {
         provider *p = &s->prov[i];
-        if (is_candidate(p, r) && !held(s, p)) {
-            p->held_mark = s->epoch;
-            p->holder = r;
+        if (is_candidate(p, r) && !held(s, p, r)) {
+            pnode *nd = &p->node[node_of(p, r)];
+            nd->held_mark = s->epoch;
+            nd->holder = r;
         }
     }
 }
@@ -976,8 +1236,11 @@ next_wake(const sim *s)
 
     for (int i = 0; i < s->np; i++) {
         const provider *p = &s->prov[i];
-        if (held(s, p)) {
-            sim_time t = provider_next_ok(p, s->now, p->holder->in.cost);
+        for (int n = 0; n < p->nnodes; n++) {
+            sim_time t;
+            if (p->node[n].held_mark != s->epoch)
+                continue;
+            t = node_next_ok(p, p->node[n].holder, s->now);
             if (t < wake)
                 wake = t;
         }
@@ -1020,36 +1283,16 @@ dispatch_scan(sim *s)
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
-/* The shared queue for requests of this cost, made on first use. */
-static int
-cost_queue(sim *s, int64_t cost)
-{
-    for (int q = s->np; q < s->nq; q++)
-        if (s->queues[q].cost == cost)
-            return q;
-    if (s->nq == s->capq) {
-        /* Queues hold no pointers into themselves: moving them is safe. */
-        wq *nq = realloc(s->queues, 2 * (size_t)s->capq * sizeof *nq);
-        if (!nq)
-            return -1;
-        s->queues = nq;
-        s->capq *= 2;
-    }
-    memset(&s->queues[s->nq], 0, sizeof *s->queues);
-    rq_init(&s->queues[s->nq].q, req_before, s);
-    s->queues[s->nq].cost = cost;
-    return s->nq++;
-}
-
 /* Permits waiting that may use provider pi: in its pinned queue and in
  * the shared queues of costs it could ever admit. */
 static int64_t
 permits_waiting(const sim *s, int pi)
 {
-    int64_t sum = s->queues[pi].permits;
+    int64_t sum = 0;
 
-    for (int q = s->np; q < s->nq; q++)
-        if (s->queues[q].cost <= s->prov[pi].capacity)
+    for (int q = 0; q < s->nq; q++)
+        if (s->queues[q].pin == pi ||
+            (s->queues[q].pin < 0 && s->queues[q].cost <= s->prov[pi].capacity))
             sum += s->queues[q].permits;
     return sum;
 }
@@ -1061,16 +1304,15 @@ refuses(const sim *s, int pi, const req *r)
     const provider *p = &s->prov[pi];
     int64_t ahead = -1;
 
+    const lset *g = gate(p, node_of(p, r));
+
     if (p->cfg.mode == SIM_MODE_REJECT)
         return 1;
-    for (int i = 0; i < p->nlim; i++) {
-        if (!p->lim[i].a->overflow)
-            continue;
-        if (ahead < 0)
+    for (int i = 0; i < g->n; i++)
+        if (g->lim[i].a->overflow) {
             ahead = permits_waiting(s, pi);
-        if (p->lim[i].a->overflow(p->lim[i].st, s->now, r->in.cost, ahead))
-            return 1;
-    }
+            return lset_overflows(g, s->now, r->in.cost, ahead);
+        }
     return 0;
 }
 
@@ -1153,7 +1395,7 @@ enqueue(sim *s, req *r)
             goto oom;
         return 0;
     }
-    q = r->in.provider >= 0 ? r->in.provider : cost_queue(s, r->in.cost);
+    q = queue_for(s, r);
     if (q < 0 || rq_push(&s->queues[q].q, &r->node) != 0)
         goto oom;
     s->queues[q].permits += r->in.cost;
@@ -1172,17 +1414,15 @@ static int
 submit(sim *s, req *r)
 {
     client *c = client_of(s, r);
-    const limit *q;
     sim_time t;
 
     if (c && c->paused_until != SIM_NONE)
         return hold(s, c, r);
     if (c && c->cfg.has_quota) {
-        q = &c->quota;
-        t = q->a->next_ok(q->st, s->now, r->in.cost);
+        t = lset_next_ok(&c->quota, s->now, r->in.cost);
         if (t != s->now)
             return react(s, r, SIM_REJECTED, -1, t);
-        q->a->admit(q->st, s->now, r->in.cost);
+        lset_admit(&c->quota, s->now, r->in.cost);
     }
     return enqueue(s, r);
 }
@@ -1238,6 +1478,8 @@ read_next(sim *s)
     r->provider = -1;
     r->attempt = 1;
     r->state = RS_PENDING;
+    r->first_ask = SIM_NONE;
+    r->snap = NULL;
     s->requests++;
     return push_event(s, in.at, RANK_ARRIVE, EV_ARRIVE, r, 0);
 }
@@ -1267,9 +1509,7 @@ on_done(sim *s, req *r)
 {
     provider *p = &s->prov[r->provider];
 
-    for (int i = 0; i < p->nlim; i++)
-        if (p->lim[i].a->release)
-            p->lim[i].a->release(p->lim[i].st, s->now, r->in.cost);
+    lset_release(&p->store, s->now, r->in.cost);
     p->inflight--;
     if (r->outcome == SIM_FAILED && !s->ending)
         return react(s, r, SIM_FAILED, r->provider, SIM_NEVER);
@@ -1285,6 +1525,10 @@ on_expire(sim *s, req *r)
         return finish(s, r, SIM_EXPIRED, -1);
     if (r->state == RS_HELD)
         return finish(s, r, SIM_DROPPED, -1);
+    if (r->state == RS_ASKING) {
+        s->prov[r->provider].node[r->ask_node].busy = 0;
+        return finish(s, r, SIM_EXPIRED, -1);
+    }
     return 0;
 }
 
@@ -1294,6 +1538,10 @@ handle(sim *s, const heap_ev *ev)
     req *r = ev->ptr;
     provider *p;
 
+    if (ev->kind == EV_WRITE) {
+        s->events++;
+        return on_write(s, ev->ptr, ev->arg);
+    }
     if (r && r->gen != ev->gen)
         return 0;               /* the request finished: a dead event */
     s->events++;
@@ -1310,6 +1558,10 @@ handle(sim *s, const heap_ev *ev)
         return on_arrive(s, r);
     case EV_RESUME:
         return on_resume(s, &s->cl[ev->arg]);
+    case EV_STORE:
+        return on_store(s, r);
+    case EV_REPLY:
+        return on_reply(s, r);
     default:                    /* EV_READY, EV_RESUBMIT */
         return submit(s, r);
     }
@@ -1355,8 +1607,16 @@ drain(sim *s)
     s->ending = 1;
     while (heap_pop(s->ev, &ev)) {
         req *r = ev.ptr;
+        if (ev.kind == EV_WRITE) {
+            lset_clear(ev.ptr);
+            free(ev.ptr);
+            continue;
+        }
         if (!r || r->gen != ev.gen)
             continue;
+        if ((ev.kind == EV_STORE || ev.kind == EV_REPLY) &&
+            (rc = finish(s, r, SIM_EXPIRED, -1)) != 0)
+            return rc;
         if (ev.kind == EV_DONE && (rc = on_done(s, r)) != 0)
             return rc;
         if ((ev.kind == EV_READY || ev.kind == EV_RESUBMIT) &&

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "sim/limit.h"
+#include "sim/lset.h"
 #include "sim/time.h"
 
 #define SIM_MAX_LIMITS 8
@@ -33,14 +34,16 @@ enum sim_latency_kind { SIM_LAT_FIXED, SIM_LAT_EXP, SIM_LAT_UNIFORM,
 /* What a client does with a refused or failed attempt (SPEC §4). */
 enum sim_react { SIM_REACT_DROP, SIM_REACT_WAIT_RESET, SIM_REACT_RETRY };
 enum sim_jitter { SIM_JITTER_NONE, SIM_JITTER_FULL, SIM_JITTER_EQUAL };
+/* Distributed limiters: where a provider's limit lives when several nodes
+ * share it, and how traffic is spread over the nodes. */
+enum sim_shared { SIM_SHARED_NONE, SIM_SHARED_CENTRAL, SIM_SHARED_LOCAL };
+enum sim_node_by { SIM_NODE_BY_CLIENT, SIM_NODE_BY_ROUND_ROBIN };
 
 /* Error classes, shared with the command line's exit codes. */
 enum { SIM_EINPUT = 2, SIM_EIO = 3, SIM_EINTR = 4 };
 
-typedef struct sim_limit_cfg {
-    const algo *algo;
-    algo_params p;      /* defaults already applied */
-} sim_limit_cfg;
+/* One limit: its algorithm and parameters (defaults already applied). */
+typedef lset_cfg sim_limit_cfg;
 
 /* How long a provider takes to complete a request: fixed a; exponential with
  * mean a; uniform on [a, b]; lognormal with median a and shape sigma. All
@@ -68,6 +71,15 @@ typedef struct sim_provider_cfg {
     double fail;                      /* probability a dispatch fails */
     int nswitch;
     sim_switch *schedule;             /* strictly increasing times; owned */
+    /* Distributed: `nodes` nodes (0 or 1: none) share the rate limits,
+     * held by one store (central: each decision a round trip `rtt`,
+     * atomic or read-then-write) or split evenly between the nodes
+     * (local). Concurrency limits cannot be distributed. */
+    int nodes;
+    int node_by;                      /* SIM_NODE_BY_* */
+    int shared;                       /* SIM_SHARED_* */
+    int atomic;                       /* central: 1 = the store decides */
+    sim_latency rtt;                  /* central: a store round trip */
 } sim_provider_cfg;
 
 /* A client with a [client NAME] section: a server-side quota checked when
@@ -144,6 +156,11 @@ typedef struct sim_provider_stats {
     uint64_t rejected;                /* attempts refused against it */
     int64_t cost;                     /* permits taken */
     int64_t worst_window;             /* largest cost in any window W */
+    int64_t over_admitted;            /* cost a single limiter would have
+                                         refused at its instant */
+    uint64_t denials;                 /* central: asks the store refused */
+    uint64_t decisions;               /* central: requests sent after asks */
+    sim_time decision_sum, decision_max; /* first ask to dispatch */
     int64_t window_limit;             /* N of that limit */
     sim_time window;                  /* W of that limit */
     sim_time first, last;             /* first and last dispatch */

@@ -67,6 +67,9 @@ typedef struct algo {
      * than queued (a leaky bucket's full queue)? NULL: never. */
     int (*overflow)(const void *st, sim_time now, int64_t cost,
                     int64_t ahead);
+    /* Make dst (state_size zeroed bytes) a deep copy of src; 0, or -1
+     * out of memory. NULL: a byte copy will do. */
+    int (*copy)(void *dst, const void *src);
     /* Free what init allocated inside st; NULL when it allocates nothing.
      * Must accept a state that is all zero or whose init failed. */
     void (*clear)(void *st);
