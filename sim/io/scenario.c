@@ -1010,7 +1010,9 @@ start_client(scn_ctx *x, span name)
         return fail(x, x->lineno, "client",
                     "a name is 1 to %d letters, digits or _-.:/@+, got "
                     "\"%.*s\"", SIM_NAME_MAX - 1, (int)name.n, name.p);
-    for (C = x->cl; C < x->cl + x->ncl; C++)
+    /* x->cl is NULL before the first client, and NULL + 0 is undefined
+     * behaviour (UBSan: "applying zero offset to null pointer"). */
+    for (C = x->cl; C != NULL && C < x->cl + x->ncl; C++)
         if (span_is(name, C->c.name))
             return fail(x, x->lineno, "client",
                         "duplicate name \"%s\" (first at line %d)",
@@ -1179,7 +1181,8 @@ start_provider(scn_ctx *x, span name)
         return fail(x, x->lineno, "provider",
                     "a name is 1 to %d letters, digits or _-.:/@+, got "
                     "\"%.*s\"", SIM_NAME_MAX - 1, (int)name.n, name.p);
-    for (P = x->prov; P < x->prov + x->nprov; P++)
+    /* x->prov is NULL before the first provider: see start_client. */
+    for (P = x->prov; P != NULL && P < x->prov + x->nprov; P++)
         if (span_is(name, P->c.name))
             return fail(x, x->lineno, "provider",
                         "duplicate name \"%s\" (first at line %d)",
