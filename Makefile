@@ -26,6 +26,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_OBJ := $(B)/tests/harness.o
+# fuzz/fuzz_<reader>.c: one libFuzzer harness per reader of outside input.
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 all: $(B)/ratesim
 
@@ -48,11 +51,21 @@ $(B)/ratesim: $(CLI_OBJ) $(B)/libratesim.a
 $(TEST_BIN): $(B)/tests/%: $(B)/tests/%.o $(TEST_OBJ) $(B)/libratesim.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-# Unit tests first (one binary per file, stop at the first failure), then the
-# command-line tests that run the built program on real files.
+# The fuzz harnesses without libFuzzer: fuzz/replay.c runs one on stored
+# inputs, so any compiler can replay the seeds and the regression inputs.
+$(FUZZ_REPLAY): $(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/fuzz.o \
+		$(B)/fuzz/replay.o $(B)/libratesim.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests first (one binary per file, stop at the first failure), then
+# every fuzz harness on its seeds and on the inputs that once broke it, then
+# the command-line tests that run the built program on real files.
 test: deps
-	@$(MAKE) --no-print-directory $(B)/ratesim $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(B)/ratesim $(TEST_BIN) $(FUZZ_REPLAY)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  $(B)/fuzz/replay_$$n fuzz/corpus/$$n $$(ls -d fuzz/regress/$$n 2>/dev/null); \
+	done
 	@$(B)/ratesim check
 	@set -e; for t in tests/cli_*.py; do python3 $$t $(B)/ratesim; done
 
@@ -68,6 +81,50 @@ bench: deps $(B)/ratesim
 demo: deps $(B)/ratesim
 	@sh scripts/demo.sh $(B)/ratesim
 
+# ---------------------------------------------------------------- fuzzing
+# make fuzz: each harness under libFuzzer (clang) for FUZZ_SECONDS, starting
+# from fuzz/corpus/<reader>/ (seeds from the shipped files) and
+# fuzz/regress/<reader>/; what it learns goes to build/libfuzzer/corpus/,
+# a crashing input to build/libfuzzer/crashes/ (fix the bug, then keep the
+# input in fuzz/regress/<reader>/ so that make test replays it).
+# FUZZ=workload,units picks harnesses; make -j2 fuzz runs two at once.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ ?= $(FUZZ_NAMES)
+# The harnesses hand the readers files: a RAM disk makes that 2x faster.
+FUZZ_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,/tmp)
+FZ := build/libfuzzer
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
+               -Werror -MMD -MP -I. $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/%.o) $(FZ)/fuzz/fuzz.o
+comma := ,
+
+$(FZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FZ)/fuzz_%: $(FZ)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-deps:
+	@sh scripts/install-deps.sh fuzz
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(patsubst %,fuzz-%,$(subst $(comma), ,$(FUZZ)))
+
+fuzz-%: $(FZ)/fuzz_%
+	@mkdir -p $(FZ)/corpus/$* $(FZ)/crashes
+	@echo "== fuzz $* for $(FUZZ_SECONDS) s"
+	@TMPDIR=$(FUZZ_TMPDIR) $(FZ)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -rss_limit_mb=2048 -print_final_stats=1 \
+	  $(if $(wildcard fuzz/$*.dict),-dict=fuzz/$*.dict) \
+	  -artifact_prefix=$(FZ)/crashes/$*- $(FZ)/corpus/$* fuzz/corpus/$* \
+	  $(wildcard fuzz/regress/$*) 2>$(FZ)/$*.log || \
+	  { tail -n 60 $(FZ)/$*.log; echo "fuzz $*: FAILED (log $(FZ)/$*.log)"; exit 1; }
+	@grep -E '^(stat::|Done|#[0-9]+.*DONE)' $(FZ)/$*.log | sed 's/^/  $*: /'
+
 install: $(B)/ratesim
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(B)/ratesim $(DESTDIR)$(PREFIX)/bin/ratesim
@@ -75,7 +132,10 @@ install: $(B)/ratesim
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test check bench demo install clean
-.SECONDARY: $(LIB_OBJ) $(TEST_OBJ) $(TEST_BIN:%=%.o)
+.PHONY: all deps test check bench demo install clean fuzz fuzz-deps
+.SECONDARY: $(LIB_OBJ) $(TEST_OBJ) $(TEST_BIN:%=%.o) \
+            $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%.o) $(B)/fuzz/fuzz.o \
+            $(B)/fuzz/replay.o $(FUZZ_NAMES:%=$(FZ)/fuzz/fuzz_%.o) \
+            $(FUZZ_LIB_OBJ) $(FUZZ_NAMES:%=$(FZ)/fuzz_%)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -2,9 +2,19 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages ratesim builds, tests and plots with, when any
 # is missing. Needs root (or sudo) only when something must be installed.
+# Extra groups for the hardening targets, only when asked for:
+#   install-deps.sh fuzz      clang and libFuzzer (make fuzz)
+#   install-deps.sh memcheck  valgrind (make memcheck)
 set -eu
 PKGS="build-essential pkg-config libsqlite3-dev libcmocka-dev libinih-dev
 libxxhash-dev libcsv-dev libssl-dev gnuplot-nox sqlite3 python3 python3-simpy3"
+for group in "$@"; do
+  case $group in
+  fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+  memcheck) PKGS="$PKGS valgrind" ;;
+  *) echo "install-deps: unknown group \"$group\" (fuzz, memcheck)" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
