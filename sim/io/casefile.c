@@ -15,6 +15,7 @@
  */
 #include "sim/io/casefile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -305,17 +306,19 @@ case_create(const char *dir, const char *description, const char *scenario,
 /* Rewriting the digest line of case.ini                              */
 /* ------------------------------------------------------------------ */
 
-/* Is this line "digest = ..." (blanks allowed around the key)? */
+/* Is this line "digest = ..."? Blanks around the key are whatever inih
+ * strips (isspace: a form feed too), or a "digest\f= x" line that
+ * case_load reads as the digest would not be replaced but doubled. */
 static int
 is_digest_line(const char *s, size_t n)
 {
     size_t i = 0;
 
-    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    while (i < n && isspace((unsigned char)s[i]))
         i++;
     if (n - i < 6 || memcmp(s + i, "digest", 6) != 0)
         return 0;
-    for (i += 6; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+    for (i += 6; i < n && isspace((unsigned char)s[i]); i++)
         ;
     return i < n && (s[i] == '=' || s[i] == ':');
 }
