@@ -52,6 +52,7 @@ enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY, EV_RESUBMIT,
 enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD, RS_ASKING };
 
 #define POOL_CHUNK 1024
+#define REASK_MIN 1000000       /* ns between a refused ask and the next */
 #define STOP_EVERY 4096
 
 typedef struct req {
@@ -88,6 +89,7 @@ typedef struct pnode {
     req *holder;
     int busy;
     sim_time hint;
+    sim_time offset;            /* its clock: real time + offset */
 } pnode;
 
 /* A window counter for the summary's "worst window": dispatch instants and
@@ -483,6 +485,11 @@ provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
         snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }
+    /* Each node's clock is off by a fixed draw from [-skew, skew]. */
+    for (int n = 0; c->skew > 0 && n < p->nnodes; n++)
+        p->node[n].offset = (sim_time)rng_below(&p->rtt_rng,
+                                                2 * (uint64_t)c->skew + 1) -
+                            c->skew;
     snprintf(what, sizeof what, "provider %s", c->name);
     if ((rc = provider_limits(p, c, what, err, errlen)) != 0)
         return rc;
@@ -1097,8 +1104,13 @@ on_reply(sim *s, req *r)
         return send(s, r, r->provider);
     }
     p->st.denials++;
-    nd->hint = r->retry == SIM_NEVER ? SIM_NEVER
-               : r->retry - up > s->now ? r->retry - up : s->now;
+    /* The node waits until its own clock reads the retry time (less the
+     * way there): skewed clocks spread the nodes' next asks. */
+    nd->hint = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - up - nd->offset;
+    /* A node whose clock runs ahead asks too early and is refused again:
+     * it polls, no faster than once a millisecond. */
+    if (nd->hint <= s->now)
+        nd->hint = s->now + REASK_MIN;
     if ((q = queue_for(s, r)) < 0 || rq_push(&s->queues[q].q, &r->node) != 0) {
         snprintf(s->err, s->errlen, "out of memory");
         return SIM_EIO;

@@ -80,6 +80,7 @@ typedef struct sim_provider_cfg {
     int shared;                       /* SIM_SHARED_* */
     int atomic;                       /* central: 1 = the store decides */
     sim_latency rtt;                  /* central: a store round trip */
+    sim_time skew;                    /* node clocks off by up to this */
 } sim_provider_cfg;
 
 /* A client with a [client NAME] section: a server-side quota checked when

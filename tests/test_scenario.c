@@ -305,7 +305,8 @@ test_err_keys_and_sections(void **state)
     expect_error("[provider P1]\n" TB "colour = red\n", 4,
                  "colour: unknown key in [provider P1] (order, algo, rate, "
                  "burst, mode, enabled, schedule, latency, concurrency, "
-                 "fail, limit)");
+                 "fail, limit, nodes, node_by, shared, atomic, rtt, clock, "
+                 "skew, split, sync, max_permits, min_interval, poll)");
     expect_error("[sim]\nspeed = 2\n", 2,
                  "speed: unknown key in [sim] (seed, until, queue, route)");
     expect_error("[sim]\n[foo bar]\n", 2,
@@ -654,6 +655,51 @@ test_clients(void **state)
                  "quota_algo: needs a quota = N/W");
 }
 
+/* Distributed providers: the keys, their defaults, and their errors. */
+static void
+test_distributed(void **state)
+{
+    sim_config cfg;
+    char err[512] = "";
+    tmpf t;
+
+    (void)state;
+    tmp_write(&t, "[provider A]\n" TB "nodes = 8\natomic = no\n"
+                  "rtt = exp:2ms\nskew = 5ms\nnode_by = round_robin\n"
+                  "[provider B]\nalgo = fixed_window\nrate = 8/s\n"
+                  "nodes = 4\nshared = local\n");
+    assert_int_equal(scn_load(t.path, &cfg, err, sizeof err), 0);
+    unlink(t.path);
+    assert_int_equal(cfg.providers[0].nodes, 8);
+    assert_int_equal(cfg.providers[0].shared, SIM_SHARED_CENTRAL);
+    assert_int_equal(cfg.providers[0].atomic, 0);
+    assert_int_equal(cfg.providers[0].rtt.kind, SIM_LAT_EXP);
+    assert_int_equal(cfg.providers[0].rtt.a, 2000000);
+    assert_int_equal(cfg.providers[0].skew, 5000000);
+    assert_int_equal(cfg.providers[0].node_by, SIM_NODE_BY_ROUND_ROBIN);
+    assert_int_equal(cfg.providers[1].shared, SIM_SHARED_LOCAL);
+    scn_clear(&cfg);
+
+    expect_error("[provider A]\n" TB "nodes = 0\n", 4,
+                 "nodes: expected an integer from 1 to 1024, got \"0\"");
+    expect_error("[provider A]\n" TB "nodes = 2\nrtt = -1ms\n", 5,
+                 "rtt: must not be negative, got \"-1ms\"");
+    expect_error("[provider A]\n" TB "nodes = 2\nshared = local\n"
+                 "atomic = no\n", 6, "atomic: only with shared = central");
+    expect_error("[provider A]\n" TB "rtt = 2ms\n", 4,
+                 "rtt: needs nodes = K (a distributed provider)");
+    expect_error("[provider A]\n" TB "nodes = 2\nmax_permits = 2\n", 5,
+                 "max_permits: is not supported yet (nodes, node_by, shared, "
+                 "atomic, rtt and skew are)");
+    expect_error("[provider A]\nalgo = fixed_window\nrate = 3/s\n"
+                 "nodes = 4\nshared = local\n", 4,
+                 "nodes: 4 nodes cannot split a limit of 3 evenly "
+                 "(shared = local)");
+    expect_error("[provider A]\n" TB "nodes = 2\nconcurrency = 4\n", 1,
+                 "nodes: a distributed provider takes rate limits only, not "
+                 "concurrency");
+}
+
 int
 main(void)
 {
@@ -664,6 +710,7 @@ main(void)
         cmocka_unit_test(test_stacked_limits),
         cmocka_unit_test(test_err_keys_and_sections),
         cmocka_unit_test(test_clients),
+        cmocka_unit_test(test_distributed),
         cmocka_unit_test(test_err_algorithms),
         cmocka_unit_test(test_err_too_many_limits),
         cmocka_unit_test(test_err_values),

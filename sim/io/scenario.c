@@ -50,7 +50,9 @@ enum { SK_SEED, SK_UNTIL, SK_QUEUE, SK_ROUTE, SK_COUNT };
 
 enum {
     PK_ORDER, PK_ALGO, PK_RATE, PK_BURST, PK_MODE, PK_ENABLED, PK_SCHEDULE,
-    PK_LATENCY, PK_CONCURRENCY, PK_FAIL, PK_LIMIT, PK_COUNT
+    PK_LATENCY, PK_CONCURRENCY, PK_FAIL, PK_LIMIT, PK_NODES, PK_NODE_BY,
+    PK_SHARED, PK_ATOMIC, PK_RTT, PK_CLOCK, PK_SKEW, PK_SPLIT, PK_SYNC,
+    PK_MAX_PERMITS, PK_MIN_INTERVAL, PK_POLL, PK_COUNT
 };
 
 enum { CK_QUOTA, CK_QUOTA_ALGO, CK_ON_REJECT, CK_WEIGHT, CK_COUNT };
@@ -83,6 +85,7 @@ typedef struct scn_ctx {
     const char *buf;         /* the file's bytes */
     size_t len, pos;
     int lineno;              /* of the line the reader returned last */
+    const char *key;         /* the key being parsed */
     int sec;                 /* SEC_* of the current section */
     int sim_line;            /* the [sim] line; 0 = none yet */
     int sim_key_line[SK_COUNT];
@@ -610,62 +613,143 @@ p_schedule(scn_ctx *x, scn_prov *P, const char *v)
 
 /* lognormal:MEDIAN,SIGMA: the median a duration, sigma in [0, 10]. */
 static int
-lognormal(scn_ctx *x, sim_latency *l, span arg, const char *v)
+lognormal(scn_ctx *x, const char *key, sim_latency *l, span arg,
+          const char *v)
 {
     span med, sig;
     char buf[32], *end;
 
     if (!split_at(arg, ',', &med, &sig) || !span_str(trim(sig), buf,
                                                     sizeof buf))
-        return bad_value(x, "latency", "expected lognormal:MEDIAN,SIGMA", v);
+        return bad_value(x, key, "expected lognormal:MEDIAN,SIGMA", v);
     l->kind = SIM_LAT_LOGNORMAL;
-    if (!get_duration(x, "latency", trim(med), v, &l->a))
+    if (!get_duration(x, key, trim(med), v, &l->a))
         return 0;
     /* A shape parameter, not a time: strtod is fine (C locale). */
     l->sigma = strtod(buf, &end);
     if (*end || end == buf || !(l->sigma >= 0 && l->sigma <= 10))
-        return bad_value(x, "latency", "sigma must be a number from 0 to 10",
+        return bad_value(x, key, "sigma must be a number from 0 to 10",
                          v);
     return 1;
 }
 
+/* A latency model into l: 20ms (fixed), exp:MEAN, uniform:LOW..HIGH,
+ * lognormal:MEDIAN,SIGMA. */
 static int
-p_latency(scn_ctx *x, scn_prov *P, const char *v)
+latency_model(scn_ctx *x, const char *key, sim_latency *l, const char *v)
 {
     span all = { v, strlen(v) }, model, arg, a, b;
-    sim_latency *l = &P->c.latency;
 
     if (!split_at(all, ':', &model, &arg))
         arg = all, model = (span){ "fixed", 5 };
     if (span_is(model, "fixed")) {
         l->kind = SIM_LAT_FIXED;
-        return get_duration(x, "latency", arg, v, &l->a);
+        return get_duration(x, key, arg, v, &l->a);
     }
     if (span_is(model, "exp")) {
         l->kind = SIM_LAT_EXP;
-        return get_duration(x, "latency", arg, v, &l->a);
+        return get_duration(x, key, arg, v, &l->a);
     }
     if (span_is(model, "uniform")) {
         const char *dots = strstr(arg.p, "..");
 
         if (!dots)
-            return bad_value(x, "latency", "expected uniform:LOW..HIGH", v);
+            return bad_value(x, key, "expected uniform:LOW..HIGH", v);
         a = (span){ arg.p, (size_t)(dots - arg.p) };
         b = (span){ dots + 2, strlen(dots + 2) };
         l->kind = SIM_LAT_UNIFORM;
-        if (!get_duration(x, "latency", a, v, &l->a) ||
-            !get_duration(x, "latency", b, v, &l->b))
+        if (!get_duration(x, key, a, v, &l->a) ||
+            !get_duration(x, key, b, v, &l->b))
             return 0;
         return l->a <= l->b ? 1
-                            : bad_value(x, "latency",
+                            : bad_value(x, key,
                                         "the low end is above the high end",
                                         v);
     }
     if (span_is(model, "lognormal"))
-        return lognormal(x, l, arg, v);
-    return fail(x, x->lineno, "latency",
+        return lognormal(x, key, l, arg, v);
+    return fail(x, x->lineno, key,
                 "unknown model \"%.*s\" (like 20ms, exp:20ms, "
                 "uniform:10ms..30ms)", (int)model.n, model.p);
+}
+
+static int
+p_latency(scn_ctx *x, scn_prov *P, const char *v)
+{
+    return latency_model(x, "latency", &P->c.latency, v);
+}
+
+/* ---- distributed limiters (SPEC §4) ---- */
+
+static int
+p_nodes(scn_ctx *x, scn_prov *P, const char *v)
+{
+    int64_t n;
+
+    if (!get_int(x, "nodes", NULL, v, 1, 1024, &n))
+        return 0;
+    P->c.nodes = (int)n;
+    return 1;
+}
+
+static int
+p_node_by(scn_ctx *x, scn_prov *P, const char *v)
+{
+    static const char *const words[] = { "client", "round_robin" };
+    int i = word_index(v, words, 2);
+
+    if (i < 0)
+        return bad_value(x, "node_by", "expected client or round_robin", v);
+    P->c.node_by = i;
+    return 1;
+}
+
+static int
+p_shared(scn_ctx *x, scn_prov *P, const char *v)
+{
+    static const char *const words[] = { "central", "local" };
+    int i = word_index(v, words, 2);
+
+    if (i < 0)
+        return bad_value(x, "shared", "expected central or local", v);
+    P->c.shared = i == 0 ? SIM_SHARED_CENTRAL : SIM_SHARED_LOCAL;
+    return 1;
+}
+
+static int
+p_atomic(scn_ctx *x, scn_prov *P, const char *v)
+{
+    static const char *const words[] = { "no", "yes" };
+    int i = word_index(v, words, 2);
+
+    if (i < 0)
+        return bad_value(x, "atomic", "expected yes or no", v);
+    P->c.atomic = i;
+    return 1;
+}
+
+static int
+p_rtt(scn_ctx *x, scn_prov *P, const char *v)
+{
+    return latency_model(x, "rtt", &P->c.rtt, v);
+}
+
+static int
+p_skew(scn_ctx *x, scn_prov *P, const char *v)
+{
+    span all = { v, strlen(v) };
+
+    return get_duration(x, "skew", trim(all), v, &P->c.skew);
+}
+
+/* Keys of distributed limiters this version does not model yet. */
+static int
+p_planned(scn_ctx *x, scn_prov *P, const char *v)
+{
+    (void)P;
+    (void)v;
+    return fail(x, x->lineno, x->key, "is not supported yet (nodes, node_by, "
+                "shared, atomic, rtt and skew are)");
 }
 
 static int
@@ -699,6 +783,18 @@ static const struct {
     [PK_CONCURRENCY] = { "concurrency", p_concurrency },
     [PK_FAIL] = { "fail", p_fail },
     [PK_LIMIT] = { "limit", p_limit },
+    [PK_NODES] = { "nodes", p_nodes },
+    [PK_NODE_BY] = { "node_by", p_node_by },
+    [PK_SHARED] = { "shared", p_shared },
+    [PK_ATOMIC] = { "atomic", p_atomic },
+    [PK_RTT] = { "rtt", p_rtt },
+    [PK_CLOCK] = { "clock", p_planned },
+    [PK_SKEW] = { "skew", p_skew },
+    [PK_SPLIT] = { "split", p_planned },
+    [PK_SYNC] = { "sync", p_planned },
+    [PK_MAX_PERMITS] = { "max_permits", p_planned },
+    [PK_MIN_INTERVAL] = { "min_interval", p_planned },
+    [PK_POLL] = { "poll", p_planned },
 };
 
 /* algo/rate/burst make one limit; limit lines make others. Mixing them
@@ -729,7 +825,7 @@ static int
 prov_key(scn_ctx *x, const char *name, const char *v)
 {
     scn_prov *P = cur_prov(x);
-    char list[256] = "";
+    char list[512] = "";
     int k = 0;
 
     while (k < PK_COUNT && strcmp(name, prov_keys[k].name) != 0)
@@ -747,6 +843,7 @@ prov_key(scn_ctx *x, const char *name, const char *v)
         return 0;
     if (!P->key_line[k])
         P->key_line[k] = x->lineno;
+    x->key = name;
     return prov_keys[k].parse(x, P, v);
 }
 
@@ -820,6 +917,43 @@ check_order(scn_ctx *x, const scn_prov *P)
     return 1;
 }
 
+/* A distributed provider: shared defaults to central once nodes are
+ * given; atomic and rtt belong to a central store; a local split needs N
+ * of every rate limit to cover the nodes; concurrency stays undistributed. */
+static int
+finish_distributed(scn_ctx *x, scn_prov *P)
+{
+    sim_provider_cfg *c = &P->c;
+    int *kl = P->key_line;
+
+    if (!kl[PK_NODES] && !kl[PK_SHARED]) {
+        for (int k = PK_NODE_BY; k <= PK_SKEW; k++)
+            if (kl[k])
+                return fail(x, kl[k], prov_keys[k].name,
+                            "needs nodes = K (a distributed provider)");
+        return 1;
+    }
+    if (!kl[PK_SHARED])
+        c->shared = SIM_SHARED_CENTRAL;
+    if (!kl[PK_ATOMIC])
+        c->atomic = 1;
+    for (int k = PK_ATOMIC; k <= PK_SKEW; k++)
+        if (c->shared == SIM_SHARED_LOCAL && kl[k] && k != PK_CLOCK)
+            return fail(x, kl[k], prov_keys[k].name,
+                        "only with shared = central");
+    for (int i = 0; i < c->nlimits; i++) {
+        if (!(c->limits[i].algo->takes & ALGO_TAKES_RATE))
+            return fail(x, P->line, "nodes", "a distributed provider takes "
+                        "rate limits only, not %s", c->limits[i].algo->name);
+        if (c->shared == SIM_SHARED_LOCAL && c->nodes > 1 &&
+            c->limits[i].p.count < c->nodes)
+            return fail(x, kl[PK_NODES], "nodes", "%d nodes cannot split a "
+                        "limit of %lld evenly (shared = local)", c->nodes,
+                        (long long)c->limits[i].p.count);
+    }
+    return 1;
+}
+
 static int
 finish_provider(scn_ctx *x, scn_prov *P)
 {
@@ -832,6 +966,8 @@ finish_provider(scn_ctx *x, scn_prov *P)
         return fail(x, P->line, NULL,
                     "provider %s: no limit (give algo and rate, or limit "
                     "lines)", P->c.name);
+    if (!finish_distributed(x, P))
+        return 0;
     return check_order(x, P);
 }
 
