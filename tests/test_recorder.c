@@ -4,8 +4,10 @@
  * fresh temporary directory, read back through the sqlite3 API: the rows
  * and their NULLs, the run's totals and description, run ids of appended
  * runs, more rows than one insert batch, rollback (explicit, by a failing
- * row and by closing mid-run) leaving nothing of the run, and paths that
- * cannot be a database failing at open with 3 and "path: reason".
+ * row and by closing mid-run) leaving nothing of the run, paths that
+ * cannot be a database failing at open with 3 and "path: reason"; and
+ * writers side by side: a staged run holds no lock, a commit waits for
+ * another process's lock, and the stop flag ends that wait.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -115,18 +119,16 @@ open_ok(const char *path)
     return r;
 }
 
-/* Begins a run with one provider; returns its id. */
-static int64_t
+/* Begins a run with one provider. */
+static void
 begin_ok(rec *r, const char *label)
 {
     rec_run run = {.label = label, .algo = "token_bucket", .seed = 42,
                    .workload = "w.csv", .version = "0.1"};
-    int64_t id = 0;
     char err[256] = "";
-    assert_int_equal(rec_begin(r, &run, &id, err, sizeof err), 0);
+    assert_int_equal(rec_begin(r, &run, err, sizeof err), 0);
     assert_int_equal(rec_provider(r, 0, "P1", 1, "token_bucket",
                                   "rate=5/s burst=10", err, sizeof err), 0);
-    return id;
 }
 
 static void
@@ -139,17 +141,20 @@ rows_ok(rec *r, int64_t first, int64_t n)
     }
 }
 
-static void
+/* Commits the run; returns its id. */
+static int64_t
 commit_ok(rec *r, int64_t requests)
 {
     char err[256] = "";
+    int64_t id = -1;
     int rc = rec_commit(r, requests, 3 * requests,
                         "0123456789abcdef0123456789abcdef",
                         "ab" "cdef0123456789abcdef0123456789abcdef0123456789"
-                        "abcdef0123456789", 1.5, err,
+                        "abcdef0123456789", 1.5, &id, err,
                         sizeof err);
     if (rc != 0)
         fail_msg("rec_commit: %s", err);
+    return id;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -160,7 +165,7 @@ test_rows_and_nulls(void **state)
     fixture *f = *state;
     char err[256] = "", text[128];
     rec *r = open_ok(f->path);
-    int64_t id = begin_ok(r, "first");
+    begin_ok(r, "first");
     sim_row ok = ok_row(1, 1);
     sim_row expired = {.req_id = 2, .attempt = 1, .priority = -3,
                        .provider = -1, .cost = 2, .t_arrive = 7,
@@ -168,7 +173,7 @@ test_rows_and_nulls(void **state)
                        .t_done = SIM_NONE, .outcome = SIM_EXPIRED};
     assert_int_equal(rec_row(r, &ok, "alice", err, sizeof err), 0);
     assert_int_equal(rec_row(r, &expired, "bob", err, sizeof err), 0);
-    commit_ok(r, 2);
+    int64_t id = commit_ok(r, 2);
     rec_close(r);
 
     assert_int_equal(id, 1);
@@ -239,14 +244,14 @@ test_runs_append(void **state)
 {
     fixture *f = *state;
     rec *r = open_ok(f->path);
-    int64_t a = begin_ok(r, "a");
+    begin_ok(r, "a");
     rows_ok(r, 1, 1000);
-    commit_ok(r, 1000);
+    int64_t a = commit_ok(r, 1000);
     rec_close(r);
     r = open_ok(f->path);
-    int64_t b = begin_ok(r, "b");
+    begin_ok(r, "b");
     rows_ok(r, 1, 130);
-    commit_ok(r, 130);
+    int64_t b = commit_ok(r, 130);
     rec_close(r);
 
     assert_true(a != b);
@@ -270,12 +275,12 @@ test_runs_same_connection(void **state)
 {
     fixture *f = *state;
     rec *r = open_ok(f->path);
-    int64_t a = begin_ok(r, "a");
+    begin_ok(r, "a");
     rows_ok(r, 1, 5);
-    commit_ok(r, 5);
-    int64_t b = begin_ok(r, "b");
+    int64_t a = commit_ok(r, 5);
+    begin_ok(r, "b");
     rows_ok(r, 1, 7);
-    commit_ok(r, 7);
+    int64_t b = commit_ok(r, 7);
     rec_close(r);
     assert_true(a != b);
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 12);
@@ -318,15 +323,16 @@ test_failure_rolls_back(void **state)
     rows_ok(r, 1, 10);
     sim_row dup = ok_row(5, 1);
     int rc = rec_row(r, &dup, "alice", err, sizeof err);
-    if (rc == 0) /* rows go in by batches: the commit reports it */
-        rc = rec_commit(r, 11, 0, NULL, NULL, 0.0, err, sizeof err);
+    if (rc == 0) /* the database's key judges rows at the commit */
+        rc = rec_commit(r, 11, 0, NULL, NULL, 0.0, NULL, err, sizeof err);
     assert_int_equal(rc, 3);
     assert_non_null(strstr(err, f->path));
     assert_non_null(strstr(err, "UNIQUE"));
     assert_null(strchr(err, '\n'));
     sim_row row = ok_row(50, 1);
     assert_int_equal(rec_row(r, &row, "alice", err, sizeof err), 3);
-    assert_int_equal(rec_commit(r, 0, 0, NULL, NULL, 0.0, err, sizeof err), 3);
+    assert_int_equal(rec_commit(r, 0, 0, NULL, NULL, 0.0, NULL, err,
+                                sizeof err), 3);
     rec_rollback(r);
     rec_close(r);
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
@@ -345,6 +351,132 @@ test_close_mid_run(void **state)
     rec_close(r);
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 0);
+}
+
+/* A staged run holds no lock on the file: another connection commits a
+ * whole run meanwhile, and readers see neither run until each commits.
+ * Ids follow the order of the commits. */
+static void
+test_staged_run_holds_no_lock(void **state)
+{
+    fixture *f = *state;
+    rec *slow = open_ok(f->path);
+    rec *fast = open_ok(f->path);
+    begin_ok(slow, "slow");
+    rows_ok(slow, 1, 500);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
+    begin_ok(fast, "fast");
+    rows_ok(fast, 1, 10);
+    int64_t a = commit_ok(fast, 10);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"),
+                     10);
+    int64_t b = commit_ok(slow, 500);
+    rec_close(fast);
+    rec_close(slow);
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE run_id = 2"), 500);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM providers"), 2);
+}
+
+/* The file is in WAL mode once the recorder has opened it. */
+static void
+test_wal_mode(void **state)
+{
+    fixture *f = *state;
+    char mode[16];
+    rec_close(open_ok(f->path));
+    query_text(f->path, "PRAGMA journal_mode", mode, sizeof mode);
+    assert_string_equal(mode, "wal");
+}
+
+/* Holds the write lock from another process for ms milliseconds; returns
+ * once the lock is taken. */
+static pid_t
+hold_lock(const char *path, int ms)
+{
+    int fd[2];
+    char c;
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db;
+        struct timespec d = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        if (write(fd[1], "x", 1) != 1)
+            _exit(1);
+        nanosleep(&d, NULL);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(0);
+    }
+    close(fd[1]);
+    assert_int_equal(read(fd[0], &c, 1), 1);
+    close(fd[0]);
+    return pid;
+}
+
+static void
+wait_ok(pid_t pid)
+{
+    int status = -1;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A commit waits for another writer's lock (far longer than the old 5 s
+ * timeout would matter here: the point is that it waits, then succeeds). */
+static void
+test_commit_waits_for_lock(void **state)
+{
+    fixture *f = *state;
+    struct timespec t0, t1;
+    rec *r = open_ok(f->path);
+    begin_ok(r, "waits");
+    rows_ok(r, 1, 100);
+    pid_t pid = hold_lock(f->path, 400);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(commit_ok(r, 100), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    wait_ok(pid);
+    rec_close(r);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(ms >= 200);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"),
+                     100);
+}
+
+/* The stop flag ends the wait: the run is rolled back with SIM_EINTR and
+ * the connection records the next run. */
+static void
+test_stop_flag_ends_wait(void **state)
+{
+    fixture *f = *state;
+    static volatile sig_atomic_t stop;
+    char err[256] = "";
+    rec *r = open_ok(f->path);
+    rec_set_stop(r, &stop);
+    begin_ok(r, "stopped");
+    rows_ok(r, 1, 100);
+    pid_t pid = hold_lock(f->path, 300);
+    stop = 1;
+    assert_int_equal(rec_commit(r, 100, 0, NULL, NULL, 0.0, NULL, err,
+                                sizeof err), SIM_EINTR);
+    assert_non_null(strstr(err, "interrupted"));
+    wait_ok(pid);
+    stop = 0;
+    begin_ok(r, "next");
+    rows_ok(r, 1, 3);
+    commit_ok(r, 3);
+    rec_close(r);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"),
+                     3);
 }
 
 static void
@@ -396,6 +528,10 @@ main(void)
         T(test_rollback),
         T(test_failure_rolls_back),
         T(test_close_mid_run),
+        T(test_staged_run_holds_no_lock),
+        T(test_wal_mode),
+        T(test_commit_waits_for_lock),
+        T(test_stop_flag_ends_wait),
         T(test_unwritable_paths),
         cmocka_unit_test(test_close_null),
     };

@@ -221,7 +221,7 @@ describe_provider(const sim_provider_cfg *p, char *algos, size_t na,
 
 static int
 open_db(const run_opts *o, const sim_config *cfg, const char *scn_sha,
-        rec **out, int64_t *run_id)
+        rec **out)
 {
     char err[512], algos[256], params[512];
     rec_run meta = {
@@ -236,8 +236,10 @@ open_db(const run_opts *o, const sim_config *cfg, const char *scn_sha,
         return CLI_IO;
     }
     if (rec_open(out, o->db, err, sizeof err) != 0 ||
-        rec_begin(*out, &meta, run_id, err, sizeof err) != 0)
+        rec_begin(*out, &meta, err, sizeof err) != 0)
         goto fail;
+    /* A signal while waiting for another run's commit ends the wait. */
+    rec_set_stop(*out, &stop_signal);
     for (int i = 0; i < cfg->nproviders; i++) {
         describe_provider(&cfg->providers[i], algos, sizeof algos, params,
                           sizeof params);
@@ -283,7 +285,7 @@ simulate(const run_opts *o)
     }
     if (strcmp(o->db, "none") != 0 &&
         (rc = open_db(o, runner_config(rn), runner_scenario_sha256(rn),
-                      &ctx.r, &run_id)) != 0)
+                      &ctx.r)) != 0)
         goto out;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     prog.t0 = t0;
@@ -300,17 +302,19 @@ simulate(const run_opts *o)
     runner_workload_sha256(rn, wl_sha);
     runner_digest(rn, dg);
     rr = (report_run){
-        .run_id = run_id, .label = o->label, .algo = o->algo, .db = o->db,
+        .label = o->label, .algo = o->algo, .db = o->db,
         .digest = dg, .seed = runner_config(rn)->seed,
         .requests = sim_requests(runner_sim(rn)),
         .events = sim_events(runner_sim(rn)),
         .end = sim_end_time(runner_sim(rn)), .wall_ms = wall_ms_since(&t0),
     };
-    if (ctx.r && rec_commit(ctx.r, (int64_t)rr.requests, (int64_t)rr.events,
-                            dg, wl_sha, rr.wall_ms, err, sizeof err) != 0) {
-        rc = SIM_EIO;
+    /* The run gets its id as it is committed; an interrupted wait for the
+     * database is an interrupted run (SIM_EINTR). */
+    if (ctx.r && (rc = rec_commit(ctx.r, (int64_t)rr.requests,
+                                  (int64_t)rr.events, dg, wl_sha, rr.wall_ms,
+                                  &run_id, err, sizeof err)) != 0)
         goto fail;
-    }
+    rr.run_id = run_id;
     report_print(ctx.rep, runner_sim(rn), &rr, stdout, o->json);
     if (fflush(stdout) != 0) {
         cli_error("stdout: %s", strerror(errno));

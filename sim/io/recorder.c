@@ -1,38 +1,51 @@
 /* SPDX-License-Identifier: MIT
  *
  * The SQLite recorder (SPEC §7). A rec is one connection to one database
- * file, the path (for messages) and three statements prepared once at open
- * and reused for every run: the provider insert, the dispatch insert and the
- * totals update. Each run is one transaction: rec_begin opens it (BEGIN
- * IMMEDIATE, so a second process waits for the write lock here rather than
- * failing half-way) and inserts the runs row; rec_commit fills in the totals
- * and commits. Any failure, rec_rollback and rec_close during a run roll the
- * whole run back, so a database never holds part of a run.
+ * file, the path (for messages), and statements prepared once at open and
+ * reused for every run.
  *
- * Dispatch rows are batched: the one dispatch insert takes REC_BATCH rows,
+ * Staging. A run's rows are not written into the database while the run
+ * goes on: they go to three tables of the connection's private temporary
+ * schema (temp.stage_run, temp.stage_providers, temp.stage_dispatches, in
+ * a file SQLite deletes when the connection closes or the process dies),
+ * inside one transaction on that schema alone. rec_commit then takes the
+ * database's write lock (BEGIN IMMEDIATE), copies the run in with three
+ * INSERT ... SELECT statements that give it its run_id, and commits. Why:
+ * a run takes as long as the simulation, and holding the write lock that
+ * long made every other process appending to the same file wait for the
+ * whole simulation, then give up after the busy timeout. Staged, runs in
+ * several processes simulate at once and only take turns to copy, which
+ * is short (the copy runs at over a million rows a second), and a run's id
+ * is simply the next one when it commits.
  *
- *   INSERT INTO dispatches(...) SELECT ?1, * FROM (VALUES (...), ...)
- *   WHERE column1 IS NOT NULL
+ * Atomicity. The copy is one transaction of the database file, so a run is
+ * all there or not at all, whatever stops the process: a failure or
+ * rec_rollback rolls it back, a kill leaves the database as it was (SQLite
+ * recovers the interrupted transaction on the next open) and the staged
+ * rows vanish with their temporary file.
  *
- * rec_row binds a row into the next free tuple and runs the statement when
- * all are bound; rec_commit runs it once more for the rest. Tuples left
- * unbound are NULL (sqlite3_clear_bindings after every run of it) and the
- * WHERE drops them, since a real row's req_id is never NULL. Why: SQLite
- * rebuilds the CHECK's IN list as a temporary index on every execution of
- * a statement, and that and the per-execution overhead cost more than the
- * insert itself; batching makes inserts two to three times faster than
- * one row per statement. The price is that a bad row (a duplicate key) is
- * reported by the rec_row call that fills its batch, or by rec_commit.
+ * The database is in WAL mode: readers (plots, comparisons) never wait for
+ * a writer nor block one, and a commit writes only the new pages, once, to
+ * the log. synchronous = NORMAL: a commit is durable at the next
+ * checkpoint, and the file is never corrupted by a crash. Waiting for
+ * another writer's lock is done by rec_busy: it backs off up to 100 ms at
+ * a time for at most REC_BUSY_MS, and gives up at once when the stop flag
+ * (rec_set_stop) is set, so a signal is not ignored for minutes.
  *
- * Invariants: r->in_run is 1 exactly while a transaction of ours is open;
- * r->pending tuples of the dispatch insert are bound, the others are NULL.
+ * Staged dispatch rows are batched: the staging insert takes REC_BATCH
+ * rows, INSERT INTO temp.stage_dispatches SELECT * FROM (VALUES (...),
+ * ...) WHERE column1 IS NOT NULL; rec_row binds a row into the next free
+ * tuple and runs the statement when all are bound; rec_commit runs it once
+ * more for the rest. Tuples left unbound are NULL (sqlite3_clear_bindings
+ * after every run of it) and the WHERE drops them, since a real row's
+ * req_id is never NULL. Per-statement overhead otherwise costs more than
+ * the insert itself. The staging tables have no keys or checks: the
+ * database's own (the primary key, the outcome CHECK) judge the rows once,
+ * at the copy, which is why a bad row is reported by rec_commit.
  *
- * Speed otherwise: synchronous = NORMAL (a commit is not fsynced twice) and
- * no connection mutex (a rec belongs to one thread). The journal stays the
- * default rollback journal: an appended run's new pages go to the database
- * once, where a WAL would write them twice (the WAL, then the checkpoint),
- * and measured no faster. A busy timeout lets two processes appending to one
- * file take turns instead of failing at once.
+ * Invariants: r->in_run is 1 exactly while a run is staged and neither
+ * committed nor rolled back; r->pending tuples of the staging insert are
+ * bound, the others are NULL; outside a run the staging tables are empty.
  *
  * Errors are returned as 3 with "path: reason" in the caller's buffer, the
  * reason being SQLite's message. Nothing here prints or exits.
@@ -47,16 +60,20 @@
 #include <sqlite3.h>
 
 #define REC_EIO 3
-#define REC_BUSY_MS 5000
-/* Rows per run of the dispatch insert; 1 + 11 * 64 parameters stays under
+/* How long rec_commit waits for other writers, in all. */
+#define REC_BUSY_MS (10 * 60 * 1000)
+/* Rows per run of the staging insert; 11 * 64 parameters stays under
  * SQLite's oldest default limit of 999. */
 #define REC_BATCH 64
 #define REC_ROW_PARAMS 11
 
 struct rec {
     sqlite3 *db;
-    sqlite3_stmt *ins_provider, *ins_rows, *upd_run;
-    int64_t run_id;
+    sqlite3_stmt *ins_run, *ins_provider, *ins_rows;
+    sqlite3_stmt *copy_run, *copy_providers, *copy_rows;
+    const volatile sig_atomic_t *stop;
+    struct timespec busy_since;     /* when the current wait began */
+    int stopped;                    /* rec_busy gave up on the flag */
     int in_run;
     int pending;        /* rows bound into ins_rows, not yet inserted */
     char path[];        /* for messages */
@@ -80,23 +97,47 @@ static const char rec_schema[] =
     " ('ok','failed','rejected','expired','dropped')),"
     " PRIMARY KEY(run_id, req_id, attempt));";
 
-static const char rec_sql_provider[] =
-    "INSERT INTO providers(run_id, provider_id, name, ord, algo, params)"
-    " VALUES(?,?,?,?,?,?)";
-/* The dispatch insert is this, REC_BATCH tuples of REC_ROW_PARAMS '?', and
- * the tail: ?1 is the run id, tuple k's j-th value is ?(2 + 11k + j). */
-static const char rec_sql_rows_head[] =
-    "INSERT INTO dispatches(run_id, req_id, attempt, client, priority, cost,"
-    " t_arrive, t_ready, t_dispatch, t_done, provider_id, outcome)"
-    " SELECT ?1, * FROM (VALUES";
-static const char rec_sql_rows_tail[] = ") WHERE column1 IS NOT NULL";
-static const char rec_sql_update[] =
-    "UPDATE runs SET requests = ?, events = ?, digest = ?, wall_ms = ?, "
-    "workload_sha256 = coalesce(?, workload_sha256)"
-    " WHERE run_id = ?";
+/* The staging tables: the same columns without run_id (and, for the run,
+ * without the totals, which rec_commit binds into the copy). */
+static const char rec_stage_schema[] =
+    "CREATE TEMP TABLE stage_run("
+    " label, algo, seed, workload, workload_sha256, scenario,"
+    " scenario_sha256, version, created);"
+    "CREATE TEMP TABLE stage_providers("
+    " provider_id, name, ord, algo, params);"
+    "CREATE TEMP TABLE stage_dispatches("
+    " req_id, attempt, client, priority, cost, t_arrive, t_ready,"
+    " t_dispatch, t_done, provider_id, outcome);";
+
+static const char rec_stage_clear[] =
+    "DELETE FROM temp.stage_run; DELETE FROM temp.stage_providers;"
+    " DELETE FROM temp.stage_dispatches";
+
 static const char rec_sql_run[] =
-    "INSERT INTO runs(label, algo, seed, workload, workload_sha256, scenario,"
-    " scenario_sha256, version, created) VALUES(?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO temp.stage_run VALUES(?,?,?,?,?,?,?,?,?)";
+static const char rec_sql_provider[] =
+    "INSERT INTO temp.stage_providers VALUES(?,?,?,?,?)";
+/* The staging insert is this, REC_BATCH tuples of REC_ROW_PARAMS '?', and
+ * the tail: tuple k's j-th value is ?(1 + 11k + j). */
+static const char rec_sql_rows_head[] =
+    "INSERT INTO temp.stage_dispatches SELECT * FROM (VALUES";
+static const char rec_sql_rows_tail[] = ") WHERE column1 IS NOT NULL";
+
+/* The copy into the database: ?1..?4 the totals, ?5 the workload's hash
+ * when it is known only now; then ?1 the new run's id. */
+static const char rec_sql_copy_run[] =
+    "INSERT INTO main.runs(label, algo, seed, workload, workload_sha256,"
+    " scenario, scenario_sha256, version, created, requests, events, digest,"
+    " wall_ms) SELECT label, algo, seed, workload,"
+    " coalesce(?5, workload_sha256), scenario, scenario_sha256, version,"
+    " created, ?1, ?2, ?3, ?4 FROM temp.stage_run";
+static const char rec_sql_copy_providers[] =
+    "INSERT INTO main.providers(run_id, provider_id, name, ord, algo, params)"
+    " SELECT ?1, * FROM temp.stage_providers";
+static const char rec_sql_copy_rows[] =
+    "INSERT INTO main.dispatches(run_id, req_id, attempt, client, priority,"
+    " cost, t_arrive, t_ready, t_dispatch, t_done, provider_id, outcome)"
+    " SELECT ?1, * FROM temp.stage_dispatches";
 
 /* ================================================================ errors */
 
@@ -109,14 +150,63 @@ rec_fail_msg(const char *path, char *err, size_t errlen, const char *reason)
     return REC_EIO;
 }
 
-/* Fails with SQLite's message, first rolling back the run in progress (the
+/* Fails with SQLite's message (or, when the stop flag ended a wait, says
+ * so and returns SIM_EINTR), first rolling back the run in progress (the
  * message is taken before the rollback can replace it). */
 static int
 rec_fail(rec *r, char *err, size_t errlen)
 {
-    rec_fail_msg(r->path, err, errlen, sqlite3_errmsg(r->db));
+    int rc = REC_EIO;
+
+    if (r->stopped) {
+        rec_fail_msg(r->path, err, errlen,
+                     "interrupted while waiting for the database");
+        rc = SIM_EINTR;
+    } else {
+        rec_fail_msg(r->path, err, errlen, sqlite3_errmsg(r->db));
+    }
     rec_rollback(r);
-    return REC_EIO;
+    return rc;
+}
+
+/* ================================================================ waiting */
+
+static int64_t
+rec_ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+           (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* SQLite's busy handler: called with n = 0, 1, ... while another
+ * connection holds the lock we need. Returns 1 to try again (after a
+ * sleep of 1, 2, 4 ... up to 100 ms), 0 to give up. */
+static int
+rec_busy(void *ctx, int n)
+{
+    rec *r = ctx;
+    int ms = n < 7 ? 1 << n : 100;
+    struct timespec d = {0, (long)ms * 1000000L};
+
+    if (n == 0)
+        clock_gettime(CLOCK_MONOTONIC, &r->busy_since);
+    if (r->stop != NULL && *r->stop) {
+        r->stopped = 1;
+        return 0;
+    }
+    if (rec_ms_since(&r->busy_since) >= REC_BUSY_MS)
+        return 0;
+    nanosleep(&d, NULL);
+    return 1;
+}
+
+void
+rec_set_stop(rec *r, const volatile sig_atomic_t *flag)
+{
+    r->stop = flag;
 }
 
 /* ================================================================ statements */
@@ -149,7 +239,7 @@ rec_step(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Prepares the batched dispatch insert. */
+/* Prepares the batched staging insert. */
 static int
 rec_prepare_rows(rec *r)
 {
@@ -169,18 +259,39 @@ rec_prepare_rows(rec *r)
     return sqlite3_prepare_v2(r->db, sql, -1, &r->ins_rows, NULL);
 }
 
-/* Inserts the rows bound so far (none is fine). Returns an SQLite code. */
+/* Stages the rows bound so far (none is fine). Returns an SQLite code. */
 static int
 rec_flush(rec *r)
 {
     if (r->pending == 0)
         return SQLITE_OK;
-    sqlite3_bind_int64(r->ins_rows, 1, r->run_id);
     r->pending = 0;
     return rec_step(r->ins_rows);
 }
 
 /* ================================================================ open */
+
+/* The statements, once the tables they name exist. */
+static int
+rec_prepare(rec *r)
+{
+    int rc = sqlite3_prepare_v2(r->db, rec_sql_run, -1, &r->ins_run, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, rec_sql_provider, -1,
+                                &r->ins_provider, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, rec_sql_copy_run, -1, &r->copy_run,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, rec_sql_copy_providers, -1,
+                                &r->copy_providers, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, rec_sql_copy_rows, -1, &r->copy_rows,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = rec_prepare_rows(r);
+    return rc;
+}
 
 /* Settings, schema and statements of a freshly opened connection. */
 static int
@@ -188,10 +299,7 @@ rec_setup(rec *r)
 {
     int rc = sqlite3_extended_result_codes(r->db, 1);
     if (rc == SQLITE_OK)
-        rc = sqlite3_busy_timeout(r->db, REC_BUSY_MS);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
-                          NULL);
+        rc = sqlite3_busy_handler(r->db, rec_busy, r);
     /* The schema is the first thing that reads the file, so an unopenable
      * path or a file that is not a database fails here, at open. */
     if (rc == SQLITE_OK)
@@ -200,13 +308,18 @@ rec_setup(rec *r)
      * rather than at the first run. */
     if (rc == SQLITE_OK && sqlite3_db_readonly(r->db, "main") == 1)
         rc = SQLITE_READONLY;
+    /* WAL is a property of the file: set once, it stays. (A file in use by
+     * an older rollback-journal reader stays as it is; that works too.) */
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db, rec_sql_provider, -1,
-                                &r->ins_provider, NULL);
+        rc = sqlite3_exec(r->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+                          NULL);
     if (rc == SQLITE_OK)
-        rc = rec_prepare_rows(r);
+        rc = sqlite3_exec(r->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+                          NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db, rec_sql_update, -1, &r->upd_run, NULL);
+        rc = sqlite3_exec(r->db, rec_stage_schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = rec_prepare(r);
     return rc;
 }
 
@@ -244,9 +357,12 @@ rec_close(rec *r)
     if (r == NULL)
         return;
     rec_rollback(r);
+    sqlite3_finalize(r->ins_run);
     sqlite3_finalize(r->ins_provider);
     sqlite3_finalize(r->ins_rows);
-    sqlite3_finalize(r->upd_run);
+    sqlite3_finalize(r->copy_run);
+    sqlite3_finalize(r->copy_providers);
+    sqlite3_finalize(r->copy_rows);
     sqlite3_close(r->db);
     free(r);
 }
@@ -266,15 +382,13 @@ rec_now_utc(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Inserts the runs row of a new run (inside its transaction). */
+/* Stages the runs row of a new run. */
 static int
-rec_insert_run(rec *r, const rec_run *run)
+rec_stage_run(rec *r, const rec_run *run)
 {
+    sqlite3_stmt *st = r->ins_run;
     char created[32];
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(r->db, rec_sql_run, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
+
     rec_now_utc(created);
     rec_bind_text(st, 1, run->label);
     rec_bind_text(st, 2, run->algo);
@@ -285,25 +399,21 @@ rec_insert_run(rec *r, const rec_run *run)
     rec_bind_text(st, 7, run->scenario_sha256);
     rec_bind_text(st, 8, run->version);
     rec_bind_text(st, 9, created[0] ? created : NULL);
-    rc = rec_step(st);
-    sqlite3_finalize(st);
-    return rc;
+    return rec_step(st);
 }
 
 int
-rec_begin(rec *r, const rec_run *run, int64_t *run_id, char *err,
-          size_t errlen)
+rec_begin(rec *r, const rec_run *run, char *err, size_t errlen)
 {
     if (r->in_run)
         return rec_fail_msg(r->path, err, errlen, "a run is already open");
-    if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    r->stopped = 0;
+    /* Touches only the temp schema: no lock on the database is taken. */
+    if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return rec_fail_msg(r->path, err, errlen, sqlite3_errmsg(r->db));
     r->in_run = 1;
-    if (rec_insert_run(r, run) != SQLITE_OK)
+    if (rec_stage_run(r, run) != SQLITE_OK)
         return rec_fail(r, err, errlen);
-    r->run_id = sqlite3_last_insert_rowid(r->db);
-    if (run_id != NULL)
-        *run_id = r->run_id;
     return 0;
 }
 
@@ -314,25 +424,24 @@ rec_provider(rec *r, int provider_id, const char *name, int ord,
     if (!r->in_run)
         return rec_fail_msg(r->path, err, errlen, "no run in progress");
     sqlite3_stmt *st = r->ins_provider;
-    sqlite3_bind_int64(st, 1, r->run_id);
-    sqlite3_bind_int(st, 2, provider_id);
-    rec_bind_text(st, 3, name);
-    sqlite3_bind_int(st, 4, ord);
-    rec_bind_text(st, 5, algo);
-    rec_bind_text(st, 6, params);
+    sqlite3_bind_int(st, 1, provider_id);
+    rec_bind_text(st, 2, name);
+    sqlite3_bind_int(st, 3, ord);
+    rec_bind_text(st, 4, algo);
+    rec_bind_text(st, 5, params);
     if (rec_step(st) != SQLITE_OK)
         return rec_fail(r, err, errlen);
     return 0;
 }
 
-/* Binds row into tuple k of the dispatch insert. The client is copied: the
+/* Binds row into tuple k of the staging insert. The client is copied: the
  * row is inserted after the caller's string may be gone. Returns an SQLite
  * code (only that copy can fail). */
 static int
 rec_bind_row(sqlite3_stmt *st, int k, const sim_row *row, const char *client,
              const char *outcome)
 {
-    int i = 2 + k * REC_ROW_PARAMS;
+    int i = 1 + k * REC_ROW_PARAMS;
     sqlite3_bind_int64(st, i, row->req_id);
     sqlite3_bind_int(st, i + 1, row->attempt);
     int rc = sqlite3_bind_text(st, i + 2, client, -1, SQLITE_TRANSIENT);
@@ -370,27 +479,55 @@ rec_row(rec *r, const sim_row *row, const char *client, char *err,
     return 0;
 }
 
-int
-rec_commit(rec *r, int64_t requests, int64_t events, const char *digest,
-           const char *workload_sha256, double wall_ms, char *err,
-           size_t errlen)
+/* Copies the staged run into the database (inside its transaction) and
+ * gives it its id. Returns an SQLite code. */
+static int
+rec_copy(rec *r, int64_t requests, int64_t events, const char *digest,
+         const char *workload_sha256, double wall_ms, int64_t *run_id)
 {
-    if (!r->in_run)
-        return rec_fail_msg(r->path, err, errlen, "no run in progress");
-    if (rec_flush(r) != SQLITE_OK)
-        return rec_fail(r, err, errlen);
-    sqlite3_stmt *st = r->upd_run;
+    sqlite3_stmt *st = r->copy_run;
+    int64_t id;
+    int rc;
+
     sqlite3_bind_int64(st, 1, requests);
     sqlite3_bind_int64(st, 2, events);
     rec_bind_text(st, 3, digest);
     sqlite3_bind_double(st, 4, wall_ms);
     rec_bind_text(st, 5, workload_sha256);
-    sqlite3_bind_int64(st, 6, r->run_id);
-    if (rec_step(st) != SQLITE_OK)
-        return rec_fail(r, err, errlen);
-    if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if ((rc = rec_step(st)) != SQLITE_OK)
+        return rc;
+    id = sqlite3_last_insert_rowid(r->db);
+    sqlite3_bind_int64(r->copy_providers, 1, id);
+    if ((rc = rec_step(r->copy_providers)) != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(r->copy_rows, 1, id);
+    if ((rc = rec_step(r->copy_rows)) != SQLITE_OK)
+        return rc;
+    *run_id = id;
+    return SQLITE_OK;
+}
+
+int
+rec_commit(rec *r, int64_t requests, int64_t events, const char *digest,
+           const char *workload_sha256, double wall_ms, int64_t *run_id,
+           char *err, size_t errlen)
+{
+    int64_t id = 0;
+
+    if (!r->in_run)
+        return rec_fail_msg(r->path, err, errlen, "no run in progress");
+    /* End the staging transaction, then wait for the write lock. */
+    if (rec_flush(r) != SQLITE_OK ||
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        rec_copy(r, requests, events, digest, workload_sha256, wall_ms, &id)
+            != SQLITE_OK ||
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return rec_fail(r, err, errlen);
     r->in_run = 0;
+    sqlite3_exec(r->db, rec_stage_clear, NULL, NULL, NULL);
+    if (run_id != NULL)
+        *run_id = id;
     return 0;
 }
 
@@ -407,4 +544,7 @@ rec_rollback(rec *r)
      * transaction back; a second ROLLBACK would only fail. */
     if (!sqlite3_get_autocommit(r->db))
         sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    /* The staging transaction may have been committed already (a failure
+     * during the copy): empty the tables for the next run. */
+    sqlite3_exec(r->db, rec_stage_clear, NULL, NULL, NULL);
 }

@@ -2,12 +2,16 @@
  *
  * The recorder: writes runs to a SQLite database (SPEC §7). One file holds
  * many runs; each run is one transaction, so a run that fails or is
- * interrupted leaves no rows behind. Rows go through one prepared insert.
+ * interrupted (or killed) leaves no rows behind. A run's rows are staged
+ * outside the database while it runs and go in at rec_commit, so several
+ * processes can record into one file at once: none holds the file's write
+ * lock for longer than its own commit, and each waits for the others'.
  * The recorder knows nothing of algorithms: it stores the text it is given.
  */
 #ifndef RS_SIM_IO_RECORDER_H
 #define RS_SIM_IO_RECORDER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,10 +30,15 @@ typedef struct rec_run {
  * 0, or 3 with "path: reason". */
 int rec_open(rec **out, const char *path, char *err, size_t errlen);
 
-/* Begins a run: opens the transaction and inserts its runs row. *run_id is
- * the new run's id. Returns 0 or 3. */
-int rec_begin(rec *r, const rec_run *run, int64_t *run_id, char *err,
-              size_t errlen);
+/* A flag that, once set non-zero (by a signal handler), makes a wait for
+ * another process's lock on the database give up: rec_commit then rolls
+ * the run back and returns SIM_EINTR. NULL (the default): wait it out. */
+void rec_set_stop(rec *r, const volatile sig_atomic_t *flag);
+
+/* Begins a run and stages its runs row. The run gets its id when it is
+ * committed (rec_commit), since runs from other processes may be committed
+ * first. Returns 0 or 3. */
+int rec_begin(rec *r, const rec_run *run, char *err, size_t errlen);
 
 /* Adds one provider of the current run. Returns 0 or 3. */
 int rec_provider(rec *r, int provider_id, const char *name, int ord,
@@ -42,12 +51,14 @@ int rec_row(rec *r, const sim_row *row, const char *client, char *err,
             size_t errlen);
 
 /* Fills in the run's totals and the workload's hash (known only once the
- * stream has been read) and commits. Returns 0 or 3 (rolled back). Because
- * rows are inserted in batches, a bad row may be reported here, or by the
- * rec_row call that fills its batch, rather than by its own rec_row. */
+ * stream has been read) and writes the run into the database, waiting for
+ * other writers' commits (up to ten minutes). *run_id (when not NULL) is
+ * the run's id. Returns 0, 3 (rolled back: a bad row, such as a repeated
+ * (req_id, attempt), is reported here) or SIM_EINTR (the stop flag was set
+ * while waiting; rolled back). */
 int rec_commit(rec *r, int64_t requests, int64_t events, const char *digest,
-               const char *workload_sha256, double wall_ms, char *err,
-               size_t errlen);
+               const char *workload_sha256, double wall_ms, int64_t *run_id,
+               char *err, size_t errlen);
 
 /* Abandons the current run: nothing of it stays. */
 void rec_rollback(rec *r);
