@@ -73,7 +73,8 @@ typedef struct req {
     int granted;
     sim_time down;              /* the reply's half of the round trip */
     sim_time retry;             /* refused: the store's next admit time */
-    sim_time first_ask;         /* SIM_NONE before the first ask */
+    sim_time asked;             /* the last ask's instant */
+    sim_time asking;            /* time spent in round trips so far */
     lset *snap;                 /* atomic = no: the state read */
     struct req *next_free;
 } req;
@@ -1031,8 +1032,7 @@ ask(sim *s, req *r, int pi, int n)
     r->provider = pi;
     r->ask_node = n;
     r->down = rtt - up;
-    if (r->first_ask == SIM_NONE)
-        r->first_ask = s->now;
+    r->asked = s->now;
     p->node[n].busy = 1;
     return push_event(s, s->now + up, RANK_ARRIVE, EV_STORE, r, 0);
 }
@@ -1093,10 +1093,11 @@ on_reply(sim *s, req *r)
     int rc, q;
 
     nd->busy = 0;
+    r->asking += s->now - r->asked;
     if (!p->cfg.atomic && (rc = decide_on_copy(s, r)) != 0)
         return rc;
     if (r->granted) {
-        sim_time d = s->now - r->first_ask;
+        sim_time d = r->asking;
         p->st.decisions++;
         p->st.decision_sum += d;
         if (d > p->st.decision_max)
@@ -1490,7 +1491,7 @@ read_next(sim *s)
     r->provider = -1;
     r->attempt = 1;
     r->state = RS_PENDING;
-    r->first_ask = SIM_NONE;
+    r->asking = 0;
     r->snap = NULL;
     s->requests++;
     return push_event(s, in.at, RANK_ARRIVE, EV_ARRIVE, r, 0);

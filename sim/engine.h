@@ -161,7 +161,8 @@ typedef struct sim_provider_stats {
                                          refused at its instant */
     uint64_t denials;                 /* central: asks the store refused */
     uint64_t decisions;               /* central: requests sent after asks */
-    sim_time decision_sum, decision_max; /* first ask to dispatch */
+    sim_time decision_sum, decision_max; /* a request's round trips to
+                                            the store, all its asks */
     int64_t window_limit;             /* N of that limit */
     sim_time window;                  /* W of that limit */
     sim_time first, last;             /* first and last dispatch */

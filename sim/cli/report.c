@@ -239,6 +239,26 @@ print_clients_text(const report *r, FILE *f)
                 seen - (uint32_t)n);
 }
 
+/* For a distributed provider (or any that sent more than one limiter
+ * would have): over-admission, refused asks, decision latency. */
+static void
+print_distributed_text(const sim_provider_cfg *c, const sim_provider_stats *st,
+                       FILE *f)
+{
+    if (c->nodes <= 1 && c->shared == SIM_SHARED_NONE && !st->over_admitted)
+        return;
+    fprintf(f, "  %d nodes, %s: %lld permits over-admitted", c->nodes,
+            c->shared == SIM_SHARED_LOCAL ? "local split"
+            : c->atomic ? "central store" : "central store, read-then-write",
+            (long long)st->over_admitted);
+    if (c->shared == SIM_SHARED_CENTRAL)
+        fprintf(f, ", %llu asks refused, decision latency mean %.4g s max "
+                "%.4g s", (unsigned long long)st->denials,
+                st->decisions ? secs(st->decision_sum) / (double)st->decisions
+                              : 0.0, secs(st->decision_max));
+    fputc('\n', f);
+}
+
 static void
 print_text(const report *r, const sim *s, const report_run *run, FILE *f)
 {
@@ -269,6 +289,7 @@ print_text(const report *r, const sim *s, const report_run *run, FILE *f)
                     units_format_seconds(st.window, b1, sizeof b1));
         else
             fputs("               -\n", f);
+        print_distributed_text(&r->cfg->providers[i], &st, f);
     }
     fprintf(f, "\n%-8s %10s %10s %10s %10s %10s   (wait in s; "
             "percentiles within %.1f%%)\n", "priority", "sent", "p50", "p95",
@@ -307,6 +328,13 @@ print_json_providers(const report *r, const sim *s, const report_run *run,
             fprintf(f, ",\"worst_window\":%lld,\"window_limit\":%lld,"
                     "\"window_s\":%.9g", (long long)st.worst_window,
                     (long long)st.window_limit, secs(st.window));
+        fprintf(f, ",\"over_admitted\":%lld,\"denials\":%llu,"
+                "\"decisions\":%llu,\"decision_mean_s\":%.9f,"
+                "\"decision_max_s\":%.9f", (long long)st.over_admitted,
+                (unsigned long long)st.denials,
+                (unsigned long long)st.decisions,
+                st.decisions ? secs(st.decision_sum) / (double)st.decisions
+                             : 0.0, secs(st.decision_max));
         fputc('}', f);
     }
     fputs("]", f);
