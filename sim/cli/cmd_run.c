@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "algos/algos.h"
+#include "sim/cli/recrun.h"
 #include "sim/cli/report.h"
 #include "sim/cli/runner.h"
 #include "sim/engine.h"
@@ -25,7 +26,6 @@
 #include "sim/io/units.h"
 
 #define DEFAULT_DB "results/ratesim.db"
-#define PROGRESS_EVERY 65536
 
 static const char run_usage[] =
     "usage: ratesim run -w WORKLOAD -c SCENARIO [--algo NAME] [--seed N]\n"
@@ -69,16 +69,6 @@ static void
 on_signal(int sig)
 {
     stop_signal = sig;
-}
-
-static double
-wall_ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 /* ------------------------------------------------------------------ */
@@ -165,65 +155,13 @@ sink(void *ctx, const sim_row *row, const char *client, const char *provider,
     return c->r ? rec_row(c->r, row, client, err, errlen) : 0;
 }
 
-/* Progress on a terminal: a few updates a second once a run passes 1 s. */
-typedef struct progress {
-    struct timespec t0;
-    double last_ms;
-    int shown;
-} progress;
-
-static void
-show_progress(void *ctx, sim_time now, uint64_t events)
-{
-    progress *p = ctx;
-    double ms = wall_ms_since(&p->t0);
-    char b[32];
-
-    if (ms < 1000 || ms - p->last_ms < 250)
-        return;
-    p->last_ms = ms;
-    p->shown = 1;
-    fprintf(stderr, "\rratesim: virtual %ss, %llu events, %.2f M events/s   ",
-            units_format_seconds(now - now % 1000000, b, sizeof b),
-            (unsigned long long)events, (double)events / ms / 1e3);
-}
-
 /* ------------------------------------------------------------------ */
-
-/* The text stored for a provider: its limits, "algo N/W burst=B; ...". */
-static void
-describe_provider(const sim_provider_cfg *p, char *algos, size_t na,
-                  char *params, size_t np)
-{
-    size_t ua = 0, up = 0;
-
-    algos[0] = params[0] = '\0';
-    for (int i = 0; i < p->nlimits; i++) {
-        const sim_limit_cfg *l = &p->limits[i];
-        char w[32];
-        ua += (size_t)snprintf(algos + ua, ua < na ? na - ua : 0, "%s%s",
-                               i ? "+" : "", l->algo->name);
-        up += (size_t)snprintf(params + up, up < np ? np - up : 0, "%s%s",
-                               i ? "; " : "", l->algo->name);
-        if (l->p.count)
-            up += (size_t)snprintf(params + up, up < np ? np - up : 0,
-                                   " %lld/%ss", (long long)l->p.count,
-                                   units_format_seconds(l->p.window, w,
-                                                        sizeof w));
-        if (l->p.burst)
-            up += (size_t)snprintf(params + up, up < np ? np - up : 0,
-                                   " burst=%lld", (long long)l->p.burst);
-        if (l->p.concurrency)
-            up += (size_t)snprintf(params + up, up < np ? np - up : 0, " %lld",
-                                   (long long)l->p.concurrency);
-    }
-}
 
 static int
 open_db(const run_opts *o, const sim_config *cfg, const char *scn_sha,
         rec **out)
 {
-    char err[512], algos[256], params[512];
+    char err[512];
     rec_run meta = {
         .label = o->label, .algo = o->algo, .workload = o->workload,
         .scenario = o->scenario, .scenario_sha256 = scn_sha,
@@ -236,22 +174,13 @@ open_db(const run_opts *o, const sim_config *cfg, const char *scn_sha,
         return CLI_IO;
     }
     if (rec_open(out, o->db, err, sizeof err) != 0 ||
-        rec_begin(*out, &meta, err, sizeof err) != 0)
-        goto fail;
+        recrun_begin(*out, &meta, cfg, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return CLI_IO;
+    }
     /* A signal while waiting for another run's commit ends the wait. */
     rec_set_stop(*out, &stop_signal);
-    for (int i = 0; i < cfg->nproviders; i++) {
-        describe_provider(&cfg->providers[i], algos, sizeof algos, params,
-                          sizeof params);
-        if (rec_provider(*out, i, cfg->providers[i].name,
-                         cfg->providers[i].order, algos, params, err,
-                         sizeof err) != 0)
-            goto fail;
-    }
     return 0;
-fail:
-    cli_error("%s", err);
-    return CLI_IO;
 }
 
 static int
@@ -272,8 +201,7 @@ simulate(const run_opts *o)
     run_ctx ctx = {0};
     int64_t run_id = 0;
     int rc;
-    struct timespec t0;
-    progress prog = {0};
+    recrun_progress prog;
     report_run rr;
 
     if ((rc = runner_open(&rn, &in, err, sizeof err)) != 0)
@@ -287,16 +215,12 @@ simulate(const run_opts *o)
         (rc = open_db(o, runner_config(rn), runner_scenario_sha256(rn),
                       &ctx.r)) != 0)
         goto out;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    prog.t0 = t0;
-    if (isatty(STDERR_FILENO))
-        sim_set_progress(runner_sim(rn), show_progress, &prog, PROGRESS_EVERY);
+    recrun_progress_start(&prog, runner_sim(rn));
     sim_set_stop(runner_sim(rn), &stop_signal);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     rc = runner_go(rn, sink, &ctx, err, sizeof err);
-    if (prog.shown)
-        fputs("\n", stderr);
+    recrun_progress_end(&prog);
     if (rc != 0)
         goto fail;
     runner_workload_sha256(rn, wl_sha);
@@ -306,7 +230,7 @@ simulate(const run_opts *o)
         .digest = dg, .seed = runner_config(rn)->seed,
         .requests = sim_requests(runner_sim(rn)),
         .events = sim_events(runner_sim(rn)),
-        .end = sim_end_time(runner_sim(rn)), .wall_ms = wall_ms_since(&t0),
+        .end = sim_end_time(runner_sim(rn)), .wall_ms = recrun_wall_ms(&prog.t0),
     };
     /* The run gets its id as it is committed; an interrupted wait for the
      * database is an interrupted run (SIM_EINTR). */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Recording a run (see recrun.h): the providers' descriptions and the
+ * progress line, shared by `run` and `compare`.
+ */
+#include "sim/cli/recrun.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "sim/io/units.h"
+
+#define PROGRESS_EVERY 65536
+
+/* Appends to buf (of size n, *used so far) like snprintf; a full buffer
+ * keeps its terminated prefix. */
+#define APPEND(buf, n, used, ...)                                           \
+    (*(used) += (size_t)snprintf((buf) + *(used),                           \
+                                 *(used) < (n) ? (n) - *(used) : 0,         \
+                                 __VA_ARGS__))
+
+/* The text stored for a provider: its limits, "algo N/W burst=B; ...". */
+static void
+describe_provider(const sim_provider_cfg *p, char *algos, size_t na,
+                  char *params, size_t np)
+{
+    size_t ua = 0, up = 0;
+
+    algos[0] = params[0] = '\0';
+    for (int i = 0; i < p->nlimits; i++) {
+        const sim_limit_cfg *l = &p->limits[i];
+        char w[32];
+        APPEND(algos, na, &ua, "%s%s", i ? "+" : "", l->algo->name);
+        APPEND(params, np, &up, "%s%s", i ? "; " : "", l->algo->name);
+        if (l->p.count)
+            APPEND(params, np, &up, " %lld/%ss", (long long)l->p.count,
+                   units_format_seconds(l->p.window, w, sizeof w));
+        if (l->p.burst)
+            APPEND(params, np, &up, " burst=%lld", (long long)l->p.burst);
+        if (l->p.concurrency)
+            APPEND(params, np, &up, " %lld", (long long)l->p.concurrency);
+    }
+}
+
+int
+recrun_begin(rec *r, const rec_run *meta, const sim_config *cfg, char *err,
+             size_t errlen)
+{
+    char algos[256], params[512];
+
+    if (rec_begin(r, meta, err, errlen) != 0)
+        return SIM_EIO;
+    for (int i = 0; i < cfg->nproviders; i++) {
+        describe_provider(&cfg->providers[i], algos, sizeof algos, params,
+                          sizeof params);
+        if (rec_provider(r, i, cfg->providers[i].name,
+                         cfg->providers[i].order, algos, params, err,
+                         errlen) != 0)
+            return SIM_EIO;
+    }
+    return 0;
+}
+
+double
+recrun_wall_ms(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void
+show_progress(void *ctx, sim_time now, uint64_t events)
+{
+    recrun_progress *p = ctx;
+    double ms = recrun_wall_ms(&p->t0);
+    char b[32];
+
+    if (ms < 1000 || ms - p->last_ms < 250)
+        return;
+    p->last_ms = ms;
+    p->shown = 1;
+    fprintf(stderr, "\rratesim: virtual %ss, %llu events, %.2f M events/s   ",
+            units_format_seconds(now - now % 1000000, b, sizeof b),
+            (unsigned long long)events, (double)events / ms / 1e3);
+}
+
+void
+recrun_progress_start(recrun_progress *p, sim *s)
+{
+    p->last_ms = 0;
+    p->shown = 0;
+    clock_gettime(CLOCK_MONOTONIC, &p->t0);
+    if (isatty(STDERR_FILENO))
+        sim_set_progress(s, show_progress, p, PROGRESS_EVERY);
+}
+
+void
+recrun_progress_end(recrun_progress *p)
+{
+    if (p->shown)
+        fputs("\n", stderr);
+    p->shown = 0;
+}
