@@ -355,6 +355,41 @@ test_summary(void **state)
      * shares c 1, b 2, a 7: x = 10/7, 0, 0. J = 1/3. */
     assert_int_equal(s.nclients, 3);
     assert_true(fabs(s.jain - 1.0 / 3.0) < 1e-12);
+    pd_summary_clear(&s);
+    pd_close(d);
+}
+
+/* A run without rows: zeros, no instants, no CDF, no Jain. */
+static void
+test_empty(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    int64_t id;
+    pd *d;
+    pd_summary s;
+    pd_run r;
+    pd_bins b;
+
+    record(f, "none", "token_bucket 2/1s", run_a, 0, &id);
+    assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
+    assert_int_equal(pd_summary_get(d, id, &s, err, sizeof err), 0);
+    assert_int_equal(s.attempts, 0);
+    assert_int_equal(s.sent, 0);
+    assert_int_equal(s.first_arrival, SIM_NONE);
+    assert_int_equal(s.last_dispatch, SIM_NONE);
+    assert_int_equal(s.cdf.n, 0);
+    assert_int_equal(s.wait_max, 0);
+    assert_true(s.rate == 0);
+    assert_true(s.jain < 0);
+    pd_summary_clear(&s);
+    assert_int_equal(pd_run_get(d, id, &r, err, sizeof err), 0);
+    assert_int_equal(r.providers[0].sent, 0);
+    assert_int_equal(r.providers[0].worst, 0);
+    pd_run_clear(&r);
+    assert_int_equal(pd_bins_get(d, id, S(1), 3, &b, err, sizeof err), 0);
+    assert_int_equal(b.sent[0] + b.arrivals[2], 0);
+    pd_bins_clear(&b);
     pd_close(d);
 }
 
@@ -365,11 +400,14 @@ test_clients(void **state)
     char err[256];
     int64_t id, n;
     pd *d;
-    pd_client *c;
+    pd_summary s;
+    const pd_client *c;
 
     record(f, "a", "token_bucket 2/1s", run_a, N_A, &id);
     assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
-    assert_int_equal(pd_clients_get(d, id, &c, &n, err, sizeof err), 0);
+    assert_int_equal(pd_summary_get(d, id, &s, err, sizeof err), 0);
+    n = s.nclients;
+    c = s.clients;
     assert_int_equal(n, 3);
     assert_string_equal(c[0].name, "a");
     assert_int_equal(c[0].offered, 10);
@@ -383,7 +421,7 @@ test_clients(void **state)
     assert_string_equal(c[2].name, "c");
     assert_int_equal(c[2].rejected, 1);
     assert_int_equal(c[2].sent, 0);
-    pd_clients_free(c, n);
+    pd_summary_clear(&s);
     pd_close(d);
 }
 
@@ -414,6 +452,8 @@ test_worst_window(void **state)
     assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
     assert_int_equal(pd_run_get(d, id, &r, err, sizeof err), 0);
     assert_int_equal(r.providers[0].worst, 6);
+    assert_int_equal(r.providers[0].sent, 7);
+    assert_int_equal(r.providers[0].sent_cost, 7);
     assert_int_equal(r.providers[0].rates[0].count, 3);
     pd_run_clear(&r);
     assert_int_equal(pd_run_get(d, id2, &r, err, sizeof err), 0);
@@ -512,6 +552,7 @@ test_files(void **state)
     assert_int_equal(pd_write_cdf(&s.cdf, "/nonexistent/dir", 1, err,
                                   sizeof err), 3);
     assert_non_null(strstr(err, "/nonexistent/dir/cdf-1.dat"));
+    pd_summary_clear(&s);
     pd_close(d);
 }
 
@@ -526,6 +567,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worst_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files, setup, teardown),

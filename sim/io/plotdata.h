@@ -61,7 +61,7 @@ typedef struct pd_provider {
     char *name, *algo, *params;
     int nrates;                 /* rate limits, in the order they were given */
     pd_rate rates[SIM_MAX_LIMITS];
-    int64_t sent, rejected;
+    int64_t sent, sent_cost;    /* attempts it sent, their permits */
     int64_t worst;              /* worst window over rates[0]; 0 without */
 } pd_provider;
 
@@ -95,6 +95,15 @@ typedef struct pd_cdf {
     sim_time wait[PD_CDF_MAX];  /* the wait at that quantile */
 } pd_cdf;
 
+/* One client's rows. */
+typedef struct pd_client {
+    char *name;
+    int64_t offered;            /* requests (first attempts) */
+    int64_t ok, sent, rejected, expired, dropped, failed;
+    double wait_mean;           /* seconds, over sent attempts; 0 if none */
+    sim_time wait_max;
+} pd_client;
+
 typedef struct pd_summary {
     int64_t requests;           /* first attempts */
     int64_t attempts;           /* rows */
@@ -108,31 +117,19 @@ typedef struct pd_summary {
     sim_time wait_p50, wait_p95, wait_p99, wait_max;
     pd_cdf cdf;
     int64_t nclients;
+    pd_client *clients;         /* most requests offered first, ties by
+                                   name; owned */
     double jain;                /* -1 when nothing was served */
 } pd_summary;
 
-/* Fills *out for run_id (which pd_run_get found). Returns 0 or 3. */
+/* Fills *out for run_id (which pd_run_get found). Returns 0 or 3. Clear
+ * *out with pd_summary_clear (also after a failure). */
 int pd_summary_get(pd *p, int64_t run_id, pd_summary *out, char *err,
                    size_t errlen);
+void pd_summary_clear(pd_summary *s);
 
 /* The wait at quantile ppm of the cdf's points (which must hold it). */
 sim_time pd_cdf_at(const pd_cdf *c, int32_t ppm);
-
-/* ---------------------------------------------------------------- clients */
-
-typedef struct pd_client {
-    char *name;
-    int64_t offered;            /* requests (first attempts) */
-    int64_t ok, sent, rejected, expired, dropped, failed;
-    double wait_mean;           /* seconds, over sent attempts; 0 if none */
-    sim_time wait_max;
-} pd_client;
-
-/* Every client of run_id, most requests offered first (ties by name).
- * *out is an owned array; free it with pd_clients_free. Returns 0 or 3. */
-int pd_clients_get(pd *p, int64_t run_id, pd_client **out, int64_t *n,
-                   char *err, size_t errlen);
-void pd_clients_free(pd_client *c, int64_t n);
 
 /* Jain's index of served[i] relative to each client's max-min fair share
  * of Σ served given what it offered (see the top of this file); clients
