@@ -21,6 +21,7 @@ extern const algo algo_sliding_log;
 extern const algo algo_sliding_window;
 extern const algo algo_token_bucket;
 extern const algo algo_concurrency;
+extern const algo algo_permits;
 extern const algo algo_leaky_bucket;
 extern const algo algo_gcra;
 
@@ -32,6 +33,7 @@ static const algo *const registry[] = {
     &algo_leaky_bucket,
     &algo_gcra,
     &algo_concurrency,
+    &algo_permits,
 };
 
 #define NREG (sizeof registry / sizeof registry[0])

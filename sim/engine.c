@@ -43,13 +43,15 @@
 /* Event classes, in the order they run at one instant (SPEC §2). */
 enum { RANK_SWITCH, RANK_DONE, RANK_EXPIRE, RANK_ARRIVE };
 enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY, EV_RESUBMIT,
-       EV_RESUME, EV_STORE, EV_REPLY, EV_WRITE };
+       EV_RESUME, EV_STORE, EV_REPLY, EV_WRITE, EV_SEND };
 
 /* Where a request is in its life: arrived and not yet ready; waiting in a
  * ready queue; about to be decided (reject-only); out at a provider; held
  * by its client (a retry back-off, or a wait_reset pause); being decided by
- * a distributed provider's store (a round trip). */
-enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD, RS_ASKING };
+ * a distributed provider's store (a round trip); granted a permit that is
+ * valid later (a reservation). */
+enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD, RS_ASKING,
+       RS_RESERVED };
 
 #define POOL_CHUNK 1024
 #define REASK_MIN 1000000       /* ns between a refused ask and the next */
@@ -73,6 +75,7 @@ typedef struct req {
     int granted;
     sim_time down;              /* the reply's half of the round trip */
     sim_time retry;             /* refused: the store's next admit time */
+    sim_time go;                /* granted: when it may go out */
     sim_time asked;             /* the last ask's instant */
     sim_time asking;            /* time spent in round trips so far */
     lset *snap;                 /* atomic = no: the state read */
@@ -1015,6 +1018,18 @@ queue_for(sim *s, const req *r)
     return s->nq++;
 }
 
+/* r has its permits: it goes out now, or at its reservation's instant. */
+static int
+send_at(sim *s, req *r, int pi, sim_time go)
+{
+    if (go <= s->now)
+        return send(s, r, pi);
+    unqueue(s, r);
+    r->state = RS_RESERVED;
+    r->provider = pi;
+    return push_event(s, go, RANK_ARRIVE, EV_SEND, r, pi);
+}
+
 /* ------------------------------------------------------------------ */
 /* Distributed providers: asking the central store                     */
 /* ------------------------------------------------------------------ */
@@ -1047,9 +1062,10 @@ on_store(sim *s, req *r)
 
     if (p->cfg.atomic) {
         r->granted = lset_admits(&p->store, s->now, r->in.cost);
-        if (r->granted)
+        if (r->granted) {
             lset_admit(&p->store, s->now, r->in.cost);
-        else
+            r->go = lset_go_at(&p->store, s->now);
+        } else
             r->retry = lset_next_ok(&p->store, s->now, r->in.cost);
     } else if (!(r->snap = malloc(sizeof *r->snap)) ||
                lset_copy(r->snap, &p->store) != 0) {
@@ -1072,6 +1088,7 @@ decide_on_copy(sim *s, req *r)
     r->granted = lset_admits(snap, s->now, r->in.cost);
     if (r->granted) {
         lset_admit(snap, s->now, r->in.cost);
+        r->go = lset_go_at(snap, s->now);
         return push_event(s, s->now + r->down, RANK_ARRIVE, EV_WRITE,
                           (req *)(void *)snap, r->provider);
     }
@@ -1102,12 +1119,17 @@ on_reply(sim *s, req *r)
         p->st.decision_sum += d;
         if (d > p->st.decision_max)
             p->st.decision_max = d;
-        return send(s, r, r->provider);
+        /* A reservation's instant is in store time: the call follows it
+         * by the reply's way back, as the grant did, so fixed round trips
+         * keep the spacing the store granted. */
+        return send_at(s, r, r->provider, r->go + r->down);
     }
     p->st.denials++;
     /* The node waits until its own clock reads the retry time (less the
      * way there): skewed clocks spread the nodes' next asks. */
     nd->hint = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - up - nd->offset;
+    if (p->cfg.poll > 0)
+        nd->hint = s->now + p->cfg.poll;
     /* A node whose clock runs ahead asks too early and is refused again:
      * it polls, no faster than once a millisecond. */
     if (nd->hint <= s->now)
@@ -1142,13 +1164,19 @@ dispatch(sim *s, req *r, int pi)
 {
     provider *p = &s->prov[pi];
     int n = node_of(p, r);
+    sim_time go;
 
     if (p->central)
         return ask(s, r, pi, n);
     if (p->local)
         lset_admit(&p->node[n].local, s->now, r->in.cost);
     lset_admit(&p->store, s->now, r->in.cost);
-    return send(s, r, pi);
+    go = lset_go_at(&p->store, s->now);
+    if (p->local) {
+        sim_time g = lset_go_at(&p->node[n].local, s->now);
+        go = g > go ? g : go;
+    }
+    return send_at(s, r, pi, go);
 }
 
 /* Is provider i, a candidate of r not held this instant, free to take it
@@ -1542,6 +1570,8 @@ on_expire(sim *s, req *r)
         s->prov[r->provider].node[r->ask_node].busy = 0;
         return finish(s, r, SIM_EXPIRED, -1);
     }
+    if (r->state == RS_RESERVED)    /* its permit is lost */
+        return finish(s, r, SIM_EXPIRED, -1);
     return 0;
 }
 
@@ -1575,6 +1605,8 @@ handle(sim *s, const heap_ev *ev)
         return on_store(s, r);
     case EV_REPLY:
         return on_reply(s, r);
+    case EV_SEND:
+        return send(s, r, ev->arg);
     default:                    /* EV_READY, EV_RESUBMIT */
         return submit(s, r);
     }
@@ -1627,7 +1659,8 @@ drain(sim *s)
         }
         if (!r || r->gen != ev.gen)
             continue;
-        if ((ev.kind == EV_STORE || ev.kind == EV_REPLY) &&
+        if ((ev.kind == EV_STORE || ev.kind == EV_REPLY ||
+             ev.kind == EV_SEND) &&
             (rc = finish(s, r, SIM_EXPIRED, -1)) != 0)
             return rc;
         if (ev.kind == EV_DONE && (rc = on_done(s, r)) != 0)

@@ -81,6 +81,9 @@ typedef struct sim_provider_cfg {
     int atomic;                       /* central: 1 = the store decides */
     sim_latency rtt;                  /* central: a store round trip */
     sim_time skew;                    /* node clocks off by up to this */
+    sim_time poll;                    /* central: a refused node asks
+                                         again after this (0: when the
+                                         store said it would admit) */
 } sim_provider_cfg;
 
 /* A client with a [client NAME] section: a server-side quota checked when

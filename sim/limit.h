@@ -67,6 +67,9 @@ typedef struct algo {
      * than queued (a leaky bucket's full queue)? NULL: never. */
     int (*overflow)(const void *st, sim_time now, int64_t cost,
                     int64_t ahead);
+    /* After an admit at now: the instant the request may go out (a
+     * reservation's), >= now. NULL: at once. */
+    sim_time (*go_at)(const void *st, sim_time now);
     /* Make dst (state_size zeroed bytes) a deep copy of src; 0, or -1
      * out of memory. NULL: a byte copy will do. */
     int (*copy)(void *dst, const void *src);

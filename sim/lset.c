@@ -119,6 +119,19 @@ lset_release(lset *s, sim_time now, int64_t cost)
             s->lim[i].a->release(s->lim[i].st, now, cost);
 }
 
+sim_time
+lset_go_at(const lset *s, sim_time now)
+{
+    sim_time go = now;
+
+    for (int i = 0; i < s->n; i++)
+        if (s->lim[i].a->go_at) {
+            sim_time t = s->lim[i].a->go_at(s->lim[i].st, now);
+            go = t > go ? t : go;
+        }
+    return go;
+}
+
 int
 lset_overflows(const lset *s, sim_time now, int64_t cost, int64_t ahead)
 {

@@ -53,6 +53,9 @@ int lset_admits(const lset *s, sim_time now, int64_t cost);
 sim_time lset_next_ok(const lset *s, sim_time now, int64_t cost);
 void lset_admit(lset *s, sim_time now, int64_t cost);
 void lset_release(lset *s, sim_time now, int64_t cost);
+/* After an admit at now: when the request may go out (the latest of the
+ * limits' reservations; now for most). */
+sim_time lset_go_at(const lset *s, sim_time now);
 /* Does some limit refuse, rather than queue, a request of cost that
  * becomes ready now with `ahead` permits waiting (algo.overflow)? */
 int lset_overflows(const lset *s, sim_time now, int64_t cost, int64_t ahead);

@@ -12,8 +12,19 @@
 
 #include "tests/harness.h"
 
+#include <stdio.h>
+#include "algos/algos.h"
+
 #include <stdlib.h>
 #include <string.h>
+
+static int
+cmp_time(const void *a, const void *b)
+{
+    sim_time x = *(const sim_time *)a, y = *(const sim_time *)b;
+
+    return (x > y) - (x < y);
+}
 
 /* A token bucket of 100/s burst 10 made distributed: nodes, sharing, rtt
  * (fixed), skew. */
@@ -158,6 +169,81 @@ test_local_split_under_admits(void **state)
     th_rows_free(&rows);
 }
 
+/* Permits: 7 workers (clients, each its own node) share a store that
+ * grants at most 2 outstanding permits, valid at least 3 s apart; a
+ * refused worker polls again after 1 s; 10 ms round trips. Each worker
+ * has 3 calls at 0: the 21 calls go out exactly 3 s apart (0, 3, ...,
+ * 60 s, plus the round trip), and the store refused asks on the way. */
+static void
+test_permits(void **state)
+{
+    sim_provider_cfg p = {.order = 1, .enabled = 1, .nlimits = 1,
+                          .nodes = 7, .shared = SIM_SHARED_CENTRAL,
+                          .atomic = 1, .poll = TH_S(1)};
+    sim_config cfg = th_cfg(&p, 1, SIM_QUEUE_PRIORITY, 1);
+    sim_request v[21];
+    th_rows rows = {0};
+    sim_provider_stats st;
+    sim_time *t = calloc(21, sizeof *t);
+
+    (void)state;
+    snprintf(p.name, sizeof p.name, "store");
+    p.limits[0] = (sim_limit_cfg){.algo = algo_find("permits"),
+                                  .p = {.count = 2, .window = TH_S(3)}};
+    p.rtt = (sim_latency){SIM_LAT_FIXED, TH_S(0.01), 0, 0};
+    for (int i = 0; i < 21; i++) {
+        v[i] = th_rq(i + 1, 0);
+        v[i].client = (uint32_t)(i % 7);
+    }
+    th_feed f = {v, 21, 0};
+    th_run(&cfg, th_feed_next, &f, th_rows_add, &rows, &st);
+    assert_int_equal(rows.n, 21);
+    for (int i = 0; i < 21; i++)
+        t[i] = rows.v[i].t_dispatch;
+    qsort(t, 21, sizeof *t, cmp_time);
+    for (int i = 1; i < 21; i++)
+        assert_true(t[i] - t[i - 1] >= TH_S(3));
+    assert_int_equal(t[20] - t[0], TH_S(60));
+    assert_true(st.denials > 0);
+    assert_int_equal(st.over_admitted, 0);
+    print_message("permits: 21 calls from %.3f s to %.3f s, %llu asks "
+                  "refused\n", (double)t[0] / 1e9, (double)t[20] / 1e9,
+                  (unsigned long long)st.denials);
+    free(t);
+    th_rows_free(&rows);
+}
+
+/* The permits limit alone, driven at random: never more than M permits
+ * outstanding (granted, instant not reached), never two closer than W. */
+static void
+test_permits_property(void **state)
+{
+    const algo *a = algo_find("permits");
+    algo_params prm = {.count = 3, .window = TH_S(2)};
+    char st[256] = {0}, err[128];
+    sim_time now = 0, last = SIM_NONE, valid[4096];
+    int nvalid = 0;
+    rng g;
+
+    (void)state;
+    assert_true(a->state_size <= sizeof st);
+    assert_int_equal(a->init(st, &prm, err, sizeof err), 0);
+    rng_seed(&g, 5, 0);
+    for (int k = 0; k < 4000; k++) {
+        int out = 0;
+        now += (sim_time)rng_below(&g, (uint64_t)TH_S(3));
+        now = a->next_ok(st, now, 1);
+        a->admit(st, now, 1);
+        valid[nvalid++] = a->go_at(st, now);
+        assert_true(last == SIM_NONE || valid[nvalid - 1] - last >= TH_S(2));
+        last = valid[nvalid - 1];
+        for (int i = 0; i < nvalid; i++)
+            out += valid[i] > now;
+        assert_true(out <= 3);
+    }
+    a->clear(st);
+}
+
 int
 main(void)
 {
@@ -166,6 +252,8 @@ main(void)
         cmocka_unit_test(test_atomic_never_over_admits),
         cmocka_unit_test(test_read_then_write_over_admits),
         cmocka_unit_test(test_local_split_under_admits),
+        cmocka_unit_test(test_permits),
+        cmocka_unit_test(test_permits_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

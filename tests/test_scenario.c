@@ -689,8 +689,12 @@ test_distributed(void **state)
     expect_error("[provider A]\n" TB "rtt = 2ms\n", 4,
                  "rtt: needs nodes = K (a distributed provider)");
     expect_error("[provider A]\n" TB "nodes = 2\nmax_permits = 2\n", 5,
-                 "max_permits: is not supported yet (nodes, node_by, shared, "
-                 "atomic, rtt and skew are)");
+                 "max_permits: goes with min_interval");
+    expect_error("[provider A]\n" TB "nodes = 2\nsplit = sync\n", 5,
+                 "split: is not supported yet (nodes, node_by, shared, "
+                 "atomic, rtt, skew, poll and permits are)");
+    expect_error("[provider A]\n" TB "poll = 1s\n", 4,
+                 "poll: needs nodes = K (a distributed provider)");
     expect_error("[provider A]\nalgo = fixed_window\nrate = 3/s\n"
                  "nodes = 4\nshared = local\n", 4,
                  "nodes: 4 nodes cannot split a limit of 3 evenly "

@@ -65,6 +65,8 @@ typedef struct scn_prov {
     const algo *algo;        /* the single-limit form: algo, rate, burst */
     int64_t count, window, burst;
     int64_t concurrency;     /* the concurrency key */
+    int64_t max_permits;     /* permits: max_permits, min_interval */
+    sim_time min_interval;
 } scn_prov;
 
 /* A client while its section is being read. */
@@ -742,6 +744,52 @@ p_skew(scn_ctx *x, scn_prov *P, const char *v)
     return get_duration(x, "skew", trim(all), v, &P->c.skew);
 }
 
+static int
+p_max_permits(scn_ctx *x, scn_prov *P, const char *v)
+{
+    return get_int(x, "max_permits", NULL, v, 1, 1000000, &P->max_permits);
+}
+
+static int
+p_min_interval(scn_ctx *x, scn_prov *P, const char *v)
+{
+    span all = { v, strlen(v) };
+
+    if (!get_duration(x, "min_interval", trim(all), v, &P->min_interval))
+        return 0;
+    return P->min_interval > 0 ||
+           bad_value(x, "min_interval", "must be more than 0", v);
+}
+
+static int
+p_poll(scn_ctx *x, scn_prov *P, const char *v)
+{
+    span all = { v, strlen(v) };
+
+    if (!get_duration(x, "poll", trim(all), v, &P->c.poll))
+        return 0;
+    return P->c.poll > 0 || bad_value(x, "poll", "must be more than 0", v);
+}
+
+/* max_permits and min_interval go together: a permits limit. */
+static int
+add_permits(scn_ctx *x, scn_prov *P)
+{
+    int m = P->key_line[PK_MAX_PERMITS], i = P->key_line[PK_MIN_INTERVAL];
+    const algo *a = algo_find("permits");
+
+    if (!m && !i)
+        return 1;
+    if (!m || !i)
+        return fail(x, m ? m : i, m ? "max_permits" : "min_interval",
+                    "goes with %s", m ? "min_interval" : "max_permits");
+    if (!a)
+        return fail(x, m, "max_permits", "no permits algorithm is registered");
+    return add_limit(x, P, a, (algo_params){ .count = P->max_permits,
+                                             .window = P->min_interval },
+                     m, 0);
+}
+
 /* Keys of distributed limiters this version does not model yet. */
 static int
 p_planned(scn_ctx *x, scn_prov *P, const char *v)
@@ -749,7 +797,7 @@ p_planned(scn_ctx *x, scn_prov *P, const char *v)
     (void)P;
     (void)v;
     return fail(x, x->lineno, x->key, "is not supported yet (nodes, node_by, "
-                "shared, atomic, rtt and skew are)");
+                "shared, atomic, rtt, skew, poll and permits are)");
 }
 
 static int
@@ -792,9 +840,9 @@ static const struct {
     [PK_SKEW] = { "skew", p_skew },
     [PK_SPLIT] = { "split", p_planned },
     [PK_SYNC] = { "sync", p_planned },
-    [PK_MAX_PERMITS] = { "max_permits", p_planned },
-    [PK_MIN_INTERVAL] = { "min_interval", p_planned },
-    [PK_POLL] = { "poll", p_planned },
+    [PK_MAX_PERMITS] = { "max_permits", p_max_permits },
+    [PK_MIN_INTERVAL] = { "min_interval", p_min_interval },
+    [PK_POLL] = { "poll", p_poll },
 };
 
 /* algo/rate/burst make one limit; limit lines make others. Mixing them
@@ -926,6 +974,9 @@ finish_distributed(scn_ctx *x, scn_prov *P)
     sim_provider_cfg *c = &P->c;
     int *kl = P->key_line;
 
+    if (kl[PK_POLL] && !kl[PK_NODES] && !kl[PK_SHARED])
+        return fail(x, kl[PK_POLL], "poll",
+                    "needs nodes = K (a distributed provider)");
     if (!kl[PK_NODES] && !kl[PK_SHARED]) {
         for (int k = PK_NODE_BY; k <= PK_SKEW; k++)
             if (kl[k])
@@ -937,6 +988,8 @@ finish_distributed(scn_ctx *x, scn_prov *P)
         c->shared = SIM_SHARED_CENTRAL;
     if (!kl[PK_ATOMIC])
         c->atomic = 1;
+    if (kl[PK_POLL] && c->shared != SIM_SHARED_CENTRAL)
+        return fail(x, kl[PK_POLL], "poll", "only with shared = central");
     for (int k = PK_ATOMIC; k <= PK_SKEW; k++)
         if (c->shared == SIM_SHARED_LOCAL && kl[k] && k != PK_CLOCK)
             return fail(x, kl[k], prov_keys[k].name,
@@ -960,7 +1013,7 @@ finish_provider(scn_ctx *x, scn_prov *P)
     if (P->algo || P->key_line[PK_RATE] || P->key_line[PK_BURST])
         if (!add_single_limit(x, P))
             return 0;
-    if (!add_concurrency_key(x, P))
+    if (!add_concurrency_key(x, P) || !add_permits(x, P))
         return 0;
     if (P->c.nlimits == 0)
         return fail(x, P->line, NULL,
