@@ -19,6 +19,8 @@ static const struct command {
     {"gen", cmd_gen, "generate a workload (constant, poisson, onoff, ...)"},
     {"check", cmd_check, "re-run stored cases and compare their schedules"},
     {"import", cmd_import, "turn a web server access log into a workload"},
+    {"compare", cmd_compare, "run algorithms side by side; figures and report"},
+    {"plot", cmd_plot, "figures and report of runs already in a database"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
