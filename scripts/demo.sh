@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # make demo: simulate the shipped demo workload against the demo scenario,
-# then the same traffic with each algorithm in its place.
+# then the same traffic with each algorithm in its place; end with a
+# comparison report (figures, report.html, report.md) of the gallery's
+# window-edge burst (workloads/README.md).
 set -eu
 BIN=${1:-build/ratesim}
 DB=results/demo.db
@@ -19,3 +21,8 @@ done
 echo
 echo "\$ sqlite3 $DB 'SELECT run_id, label, algo, requests, digest FROM runs'"
 sqlite3 "$DB" 'SELECT run_id, label, algo, requests, digest FROM runs'
+echo
+echo "A comparison report: the window-edge burst (workloads/README.md)."
+echo "\$ ratesim compare -w workloads/edge.csv -c workloads/edge.ini --algos fixed_window,sliding_log,sliding_window,token_bucket --db $DB"
+"$BIN" compare -w workloads/edge.csv -c workloads/edge.ini \
+  --algos fixed_window,sliding_log,sliding_window,token_bucket --db "$DB"
