@@ -43,9 +43,11 @@ fw_next_ok(const void *st, sim_time now, int64_t cost)
 
     if (cost > f->n)
         return SIM_NEVER;
-    if (k != f->k || f->used + cost <= f->n)
+    /* used <= n, so n - used cannot overflow where used + cost could. */
+    if (k != f->k || cost <= f->n - f->used)
         return now;
-    return (k + 1) * f->w;
+    /* The next window may start past the end of time. */
+    return k < INT64_MAX / f->w ? (k + 1) * f->w : SIM_NEVER;
 }
 
 static void

@@ -97,12 +97,13 @@ typedef struct pnode {
 } pnode;
 
 /* A window counter for the summary's "worst window": dispatch instants and
- * costs of the last W ns, in a ring. */
+ * costs of the last W ns, in a ring. Sums of costs are 128-bit: costs up to
+ * 2^63 - 1 each add up past int64. */
 typedef struct window {
     sim_time *t;
-    int64_t *c;
+    algo_i128 *c;
     size_t head, n, cap;
-    int64_t sum;
+    algo_i128 sum;
 } window;
 
 /* A provider. Its limits are `store` (for a plain provider they simply
@@ -137,7 +138,8 @@ typedef struct wq {
     int32_t pin;                /* pinned provider, or -1 */
     uint64_t nodekey;
     int64_t cost;               /* of every request in it */
-    int64_t permits;            /* total cost waiting in it */
+    algo_i128 permits;          /* total cost waiting in it (may pass
+                                   int64) */
     uint64_t skip;              /* scan epoch in which it is done */
 } wq;
 
@@ -362,6 +364,17 @@ provider_ever_on(const provider *p)
     return 0;
 }
 
+/* a + b for the summary's counts of permits, held at INT64_MAX instead of
+ * overflowing: costs may be up to 2^63 - 1 each, and a count that only
+ * grows has no later subtraction to get wrong. */
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+    int64_t sum;
+
+    return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
+}
+
 static int
 window_add(window *w, sim_time t, int64_t cost, sim_time len)
 {
@@ -376,7 +389,7 @@ window_add(window *w, sim_time t, int64_t cost, sim_time len)
         if (w->n == w->cap) {
             size_t cap = w->cap ? w->cap * 2 : 64;
             sim_time *nt = malloc(cap * sizeof *nt);
-            int64_t *nc = malloc(cap * sizeof *nc);
+            algo_i128 *nc = malloc(cap * sizeof *nc);
             if (!nt || !nc) {
                 free(nt);
                 free(nc);
@@ -704,20 +717,24 @@ push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
 static int
 emit(sim *s, const req *r, int outcome, int provider)
 {
-    sim_row row = {
-        .req_id = r->in.id,
-        .attempt = r->attempt,
-        .priority = r->in.priority,
-        .client = r->in.client,
-        .provider = provider,
-        .cost = r->in.cost,
-        .t_arrive = r->in.at,
-        .t_ready = r->ready,
-        .t_dispatch = SIM_NONE,
-        .t_done = SIM_NONE,
-        .outcome = outcome,
-    };
+    sim_row row;
 
+    /* Zeroed whole and filled field by field, so that its padding is zero
+     * too: equal rows are equal bytes on every build (tests memcmp them;
+     * an initializer leaves padding unspecified, and under ASan it is
+     * not zero). */
+    memset(&row, 0, sizeof row);
+    row.req_id = r->in.id;
+    row.attempt = r->attempt;
+    row.priority = r->in.priority;
+    row.client = r->in.client;
+    row.provider = provider;
+    row.cost = r->in.cost;
+    row.t_arrive = r->in.at;
+    row.t_ready = r->ready;
+    row.t_dispatch = SIM_NONE;
+    row.t_done = SIM_NONE;
+    row.outcome = outcome;
     if (outcome == SIM_OK || outcome == SIM_FAILED) {
         row.t_dispatch = r->t_dispatch;
         row.t_done = r->t_done;
@@ -931,9 +948,9 @@ note_dispatch(sim *s, provider *p, const req *r)
     if (lset_admits(&p->ref, s->now, r->in.cost))
         lset_admit(&p->ref, s->now, r->in.cost);
     else
-        p->st.over_admitted += r->in.cost;
+        p->st.over_admitted = sat_add(p->st.over_admitted, r->in.cost);
     p->st.dispatched++;
-    p->st.cost += r->in.cost;
+    p->st.cost = sat_add(p->st.cost, r->in.cost);
     if (p->st.first == SIM_NONE)
         p->st.first = s->now;
     p->st.last = s->now;
@@ -944,7 +961,8 @@ note_dispatch(sim *s, provider *p, const req *r)
         return SIM_EIO;
     }
     if (p->win.sum > p->st.worst_window)
-        p->st.worst_window = p->win.sum;
+        p->st.worst_window = p->win.sum > INT64_MAX ? INT64_MAX
+                                                    : (int64_t)p->win.sum;
     return 0;
 }
 
@@ -1329,13 +1347,14 @@ dispatch_scan(sim *s)
 static int64_t
 permits_waiting(const sim *s, int pi)
 {
-    int64_t sum = 0;
+    algo_i128 sum = 0;
 
     for (int q = 0; q < s->nq; q++)
         if (s->queues[q].pin == pi ||
             (s->queues[q].pin < 0 && s->queues[q].cost <= s->prov[pi].capacity))
             sum += s->queues[q].permits;
-    return sum;
+    /* More than any limit can hold is as good as infinitely many. */
+    return sum > INT64_MAX ? INT64_MAX : (int64_t)sum;
 }
 
 /* Would provider p refuse r, becoming ready now, rather than queue it? */
