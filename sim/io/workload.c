@@ -498,11 +498,17 @@ bad_cell(wl *w, int col, const char *s, size_t len, const char *what)
                 what, show(s, len, shown, sizeof shown));
 }
 
+/* A time cell. The last int64 nanosecond is the engine's SIM_NEVER ("not
+ * at any time"): a request arriving then would silently never arrive, and
+ * the rows after it would never be read, so it is refused like any time
+ * beyond int64. */
 static int
 parse_time(wl *w, int col, const char *s, size_t len, sim_time *out)
 {
     const char *msg = units_parse_seconds(s, out);
 
+    if (msg == NULL && *out == SIM_NEVER)
+        msg = "too large (the latest time is 9223372036.854775806)";
     return msg ? bad_cell(w, col, s, len, msg) : 0;
 }
 
