@@ -351,17 +351,39 @@ read_small(const char *path, char **out, size_t *len)
     return 0;
 }
 
-/* Writes text with its digest line replaced (or one added at the end). */
+/* Is this line a section header, and is it [case]? Returns -1 for no
+ * header, 1 for [case], 0 for another section (inih: blanks, then "[",
+ * the name up to "]", untrimmed). */
+static int
+header_is_case(const char *s, size_t n)
+{
+    size_t i = 0;
+    const char *close;
+
+    while (i < n && isspace((unsigned char)s[i]))
+        i++;
+    if (i == n || s[i] != '[' ||
+        !(close = memchr(s + i, ']', n - i)))
+        return -1;
+    return close - (s + i) == 5 && memcmp(s + i, "[case", 5) == 0;
+}
+
+/* Writes text with its digest line replaced, or one added at the end: in
+ * the [case] section, so after a new "[case]" header when the file ends in
+ * another section (case_load ignores other sections' text only when it
+ * has no keys; a digest appended there would be refused). */
 static void
 write_with_digest(FILE *f, const char *text, size_t len, const char *hex)
 {
     const char *p = text, *end = text + len;
-    int done = 0;
+    int done = 0, in_case = 0, h;
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
+        if ((h = header_is_case(p, n)) >= 0)
+            in_case = h;
         if (is_digest_line(p, n) && !done) {
             fprintf(f, "digest      = %s\n", hex);
             done = 1;
@@ -372,7 +394,7 @@ write_with_digest(FILE *f, const char *text, size_t len, const char *hex)
         p += n + (nl != NULL);
     }
     if (!done)
-        fprintf(f, "digest      = %s\n", hex);
+        fprintf(f, "%sdigest      = %s\n", in_case ? "" : "[case]\n", hex);
 }
 
 int
