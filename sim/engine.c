@@ -43,7 +43,7 @@
 /* Event classes, in the order they run at one instant (SPEC §2). */
 enum { RANK_SWITCH, RANK_DONE, RANK_EXPIRE, RANK_ARRIVE };
 enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY, EV_RESUBMIT,
-       EV_RESUME, EV_STORE, EV_REPLY, EV_WRITE, EV_SEND };
+       EV_RESUME, EV_STORE, EV_REPLY, EV_WRITE, EV_SEND, EV_SYNC };
 
 /* Where a request is in its life: arrived and not yet ready; waiting in a
  * ready queue; about to be decided (reject-only); out at a provider; held
@@ -94,6 +94,8 @@ typedef struct pnode {
     int busy;
     sim_time hint;
     sim_time offset;            /* its clock: real time + offset */
+    struct admission { sim_time t; int64_t cost; } *log;  /* split = sync */
+    size_t nlog, caplog;
 } pnode;
 
 /* A window counter for the summary's "worst window": dispatch instants and
@@ -117,6 +119,8 @@ typedef struct provider {
     pnode *node;
     int nnodes;
     int central, local;
+    lset global;                /* split = sync: the merged counters */
+    int sync_pending;
     rng rtt_rng;
     int enabled;
     int releases;               /* some limit takes permits back */
@@ -420,8 +424,11 @@ provider_clear(provider *p)
 {
     lset_clear(&p->store);
     lset_clear(&p->ref);
-    for (int i = 0; p->node && i < p->nnodes; i++)
+    lset_clear(&p->global);
+    for (int i = 0; p->node && i < p->nnodes; i++) {
         lset_clear(&p->node[i].local);
+        free(p->node[i].log);
+    }
     free(p->node);
     free(p->win.t);
     free(p->win.c);
@@ -458,9 +465,14 @@ provider_limits(provider *p, const sim_provider_cfg *c, const char *what,
         return rc;
     if (!p->local)
         return lset_init(&p->store, c->limits, c->nlimits, what, err, errlen);
+    /* split = sync: every node starts with the whole limit, as does the
+     * merged state. */
+    if (c->sync > 0 &&
+        (rc = lset_init(&p->global, rate, nrate, what, err, errlen)) != 0)
+        return rc;
     for (int n = 0; n < p->nnodes; n++) {
         for (int i = 0; i < nrate; i++)
-            mine[i] = share(rate[i], n, p->nnodes);
+            mine[i] = c->sync > 0 ? rate[i] : share(rate[i], n, p->nnodes);
         if ((rc = lset_init(&p->node[n].local, mine, nrate, what, err,
                             errlen)) != 0)
             return rc;
@@ -1036,6 +1048,77 @@ queue_for(sim *s, const req *r)
     return s->nq++;
 }
 
+/* ------------------------------------------------------------------ */
+/* Distributed providers: local counters merged every `sync`           */
+/* ------------------------------------------------------------------ */
+
+/* Node n admitted cost now: remember it for the next merge, which is
+ * scheduled at the next multiple of the sync period. */
+static int
+log_admission(sim *s, int pi, int n, int64_t cost)
+{
+    provider *p = &s->prov[pi];
+    pnode *nd = &p->node[n];
+
+    if (nd->nlog == nd->caplog) {
+        size_t cap = nd->caplog ? 2 * nd->caplog : 64;
+        struct admission *v = realloc(nd->log, cap * sizeof *v);
+        if (!v) {
+            snprintf(s->err, s->errlen, "out of memory");
+            return SIM_EIO;
+        }
+        nd->log = v;
+        nd->caplog = cap;
+    }
+    nd->log[nd->nlog++] = (struct admission){s->now, cost};
+    if (p->sync_pending)
+        return 0;
+    p->sync_pending = 1;
+    return push_event(s, (s->now / p->cfg.sync + 1) * p->cfg.sync,
+                      RANK_ARRIVE, EV_SYNC, NULL, pi);
+}
+
+/* The merge: every node's admissions since the last one go into the
+ * merged counters in time order (admitted whether the merged limit would
+ * have or not: they happened), and every node starts again from the
+ * merged state. Between merges each node admits on its own. */
+static int
+on_sync(sim *s, int pi)
+{
+    provider *p = &s->prov[pi];
+    size_t *at = calloc((size_t)p->nnodes, sizeof *at);
+
+    if (!at) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    p->sync_pending = 0;
+    for (;;) {
+        int best = -1;
+        for (int n = 0; n < p->nnodes; n++)
+            if (at[n] < p->node[n].nlog &&
+                (best < 0 || p->node[n].log[at[n]].t <
+                                 p->node[best].log[at[best]].t))
+                best = n;
+        if (best < 0)
+            break;
+        lset_admit(&p->global, p->node[best].log[at[best]].t,
+                   p->node[best].log[at[best]].cost);
+        at[best]++;
+    }
+    free(at);
+    for (int n = 0; n < p->nnodes; n++) {
+        pnode *nd = &p->node[n];
+        nd->nlog = 0;
+        lset_clear(&nd->local);
+        if (lset_copy(&nd->local, &p->global) != 0) {
+            snprintf(s->err, s->errlen, "out of memory");
+            return SIM_EIO;
+        }
+    }
+    return 0;
+}
+
 /* r has its permits: it goes out now, or at its reservation's instant. */
 static int
 send_at(sim *s, req *r, int pi, sim_time go)
@@ -1186,8 +1269,11 @@ dispatch(sim *s, req *r, int pi)
 
     if (p->central)
         return ask(s, r, pi, n);
-    if (p->local)
+    if (p->local) {
         lset_admit(&p->node[n].local, s->now, r->in.cost);
+        if (p->cfg.sync > 0 && log_admission(s, pi, n, r->in.cost) != 0)
+            return SIM_EIO;
+    }
     lset_admit(&p->store, s->now, r->in.cost);
     go = lset_go_at(&p->store, s->now);
     if (p->local) {
@@ -1626,6 +1712,8 @@ handle(sim *s, const heap_ev *ev)
         return on_reply(s, r);
     case EV_SEND:
         return send(s, r, ev->arg);
+    case EV_SYNC:
+        return on_sync(s, ev->arg);
     default:                    /* EV_READY, EV_RESUBMIT */
         return submit(s, r);
     }

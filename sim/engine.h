@@ -81,6 +81,8 @@ typedef struct sim_provider_cfg {
     int atomic;                       /* central: 1 = the store decides */
     sim_latency rtt;                  /* central: a store round trip */
     sim_time skew;                    /* node clocks off by up to this */
+    sim_time sync;                    /* local: > 0 for split = sync, the
+                                         nodes' counters merged this often */
     sim_time poll;                    /* central: a refused node asks
                                          again after this (0: when the
                                          store said it would admit) */

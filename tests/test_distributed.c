@@ -169,6 +169,52 @@ test_local_split_under_admits(void **state)
     th_rows_free(&rows);
 }
 
+/* Local counters merged every `sync`: 4 nodes, each starting a period from
+ * the merged state of a 100/s burst 10 bucket, admit on their own until
+ * the next merge. The bound: in a sync period of length D the provider
+ * sends at most K (b + r D) permits, each node b + r D from its copy, so
+ * over-admission per period is at most (K - 1)(b + r D). With D = 1 s,
+ * every aligned second holds at most 4 * 110 = 440; it goes over the
+ * single limiter's 110; and merging ten times a second holds the worst
+ * second much closer to the limit. 1000/s offered, round robin. */
+static void
+test_local_sync_bound(void **state)
+{
+    sim_provider_cfg p = th_prov("api", 1, "token_bucket", 100, TH_S(1), 10);
+    sim_config cfg = th_cfg(&p, 1, SIM_QUEUE_PRIORITY, 1);
+    th_rows rows = {0};
+    sim_provider_stats st[2];
+    const sim_time periods[2] = {TH_S(1), TH_S(0.1)};
+
+    (void)state;
+    p.nodes = 4;
+    p.shared = SIM_SHARED_LOCAL;
+    p.node_by = SIM_NODE_BY_ROUND_ROBIN;
+    for (int k = 0; k < 2; k++) {
+        th_gen g = {.n = 5000, .gap = TH_S(0.001)};
+        int64_t per[64] = {0};
+        rng_seed(&g.r, 23, 0);
+        p.sync = periods[k];
+        rows.n = 0;
+        th_run(&cfg, th_gen_next, &g, th_rows_add, &rows, &st[k]);
+        for (size_t i = 0; i < rows.n; i++) {
+            sim_time t = rows.v[i].t_dispatch / TH_S(1);
+            if (t < 64)
+                per[t]++;
+        }
+        for (int i = 0; k == 0 && i < 64; i++)
+            assert_true(per[i] <= 4 * (10 + 100));
+        print_message("sync %.1f s: over-admitted %lld, worst second %lld\n",
+                      (double)periods[k] / 1e9,
+                      (long long)st[k].over_admitted,
+                      (long long)st[k].worst_window);
+    }
+    assert_true(st[0].over_admitted > 0);
+    assert_true(st[0].worst_window > 110);
+    assert_true(st[1].worst_window * 2 < st[0].worst_window);
+    th_rows_free(&rows);
+}
+
 /* Permits: 7 workers (clients, each its own node) share a store that
  * grants at most 2 outstanding permits, valid at least 3 s apart; a
  * refused worker polls again after 1 s; 10 ms round trips. Each worker
@@ -252,6 +298,7 @@ main(void)
         cmocka_unit_test(test_atomic_never_over_admits),
         cmocka_unit_test(test_read_then_write_over_admits),
         cmocka_unit_test(test_local_split_under_admits),
+        cmocka_unit_test(test_local_sync_bound),
         cmocka_unit_test(test_permits),
         cmocka_unit_test(test_permits_property),
     };

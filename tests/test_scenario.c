@@ -690,9 +690,14 @@ test_distributed(void **state)
                  "rtt: needs nodes = K (a distributed provider)");
     expect_error("[provider A]\n" TB "nodes = 2\nmax_permits = 2\n", 5,
                  "max_permits: goes with min_interval");
-    expect_error("[provider A]\n" TB "nodes = 2\nsplit = sync\n", 5,
-                 "split: is not supported yet (nodes, node_by, shared, "
-                 "atomic, rtt, skew, poll and permits are)");
+    expect_error("[provider A]\n" TB "nodes = 2\nclock = node\n", 5,
+                 "clock: is not supported yet (nodes, node_by, shared, "
+                 "atomic, rtt, skew, split, sync, poll and permits are)");
+    expect_error("[provider A]\n" TB "nodes = 2\nshared = local\n"
+                 "split = sync\n", 6,
+                 "split: split = sync and sync = D go together");
+    expect_error("[provider A]\n" TB "nodes = 2\nsync = 1s\n", 5,
+                 "sync: only with shared = local");
     expect_error("[provider A]\n" TB "poll = 1s\n", 4,
                  "poll: needs nodes = K (a distributed provider)");
     expect_error("[provider A]\nalgo = fixed_window\nrate = 3/s\n"

@@ -67,6 +67,7 @@ typedef struct scn_prov {
     int64_t concurrency;     /* the concurrency key */
     int64_t max_permits;     /* permits: max_permits, min_interval */
     sim_time min_interval;
+    int split_sync;          /* split = sync */
 } scn_prov;
 
 /* A client while its section is being read. */
@@ -771,6 +772,28 @@ p_poll(scn_ctx *x, scn_prov *P, const char *v)
     return P->c.poll > 0 || bad_value(x, "poll", "must be more than 0", v);
 }
 
+static int
+p_split(scn_ctx *x, scn_prov *P, const char *v)
+{
+    static const char *const words[] = { "even", "sync" };
+    int i = word_index(v, words, 2);
+
+    if (i < 0)
+        return bad_value(x, "split", "expected even or sync", v);
+    P->split_sync = i;
+    return 1;
+}
+
+static int
+p_sync(scn_ctx *x, scn_prov *P, const char *v)
+{
+    span all = { v, strlen(v) };
+
+    if (!get_duration(x, "sync", trim(all), v, &P->c.sync))
+        return 0;
+    return P->c.sync > 0 || bad_value(x, "sync", "must be more than 0", v);
+}
+
 /* max_permits and min_interval go together: a permits limit. */
 static int
 add_permits(scn_ctx *x, scn_prov *P)
@@ -797,7 +820,8 @@ p_planned(scn_ctx *x, scn_prov *P, const char *v)
     (void)P;
     (void)v;
     return fail(x, x->lineno, x->key, "is not supported yet (nodes, node_by, "
-                "shared, atomic, rtt, skew, poll and permits are)");
+                "shared, atomic, rtt, skew, split, sync, poll and permits "
+                "are)");
 }
 
 static int
@@ -838,8 +862,8 @@ static const struct {
     [PK_RTT] = { "rtt", p_rtt },
     [PK_CLOCK] = { "clock", p_planned },
     [PK_SKEW] = { "skew", p_skew },
-    [PK_SPLIT] = { "split", p_planned },
-    [PK_SYNC] = { "sync", p_planned },
+    [PK_SPLIT] = { "split", p_split },
+    [PK_SYNC] = { "sync", p_sync },
     [PK_MAX_PERMITS] = { "max_permits", p_max_permits },
     [PK_MIN_INTERVAL] = { "min_interval", p_min_interval },
     [PK_POLL] = { "poll", p_poll },
@@ -978,7 +1002,7 @@ finish_distributed(scn_ctx *x, scn_prov *P)
         return fail(x, kl[PK_POLL], "poll",
                     "needs nodes = K (a distributed provider)");
     if (!kl[PK_NODES] && !kl[PK_SHARED]) {
-        for (int k = PK_NODE_BY; k <= PK_SKEW; k++)
+        for (int k = PK_NODE_BY; k <= PK_SYNC; k++)
             if (kl[k])
                 return fail(x, kl[k], prov_keys[k].name,
                             "needs nodes = K (a distributed provider)");
@@ -990,6 +1014,14 @@ finish_distributed(scn_ctx *x, scn_prov *P)
         c->atomic = 1;
     if (kl[PK_POLL] && c->shared != SIM_SHARED_CENTRAL)
         return fail(x, kl[PK_POLL], "poll", "only with shared = central");
+    if ((kl[PK_SPLIT] || kl[PK_SYNC]) && c->shared != SIM_SHARED_LOCAL)
+        return fail(x, kl[PK_SPLIT] ? kl[PK_SPLIT] : kl[PK_SYNC],
+                    kl[PK_SPLIT] ? "split" : "sync",
+                    "only with shared = local");
+    if (P->split_sync != (kl[PK_SYNC] != 0))
+        return fail(x, kl[PK_SPLIT] ? kl[PK_SPLIT] : kl[PK_SYNC],
+                    kl[PK_SPLIT] ? "split" : "sync",
+                    "split = sync and sync = D go together");
     for (int k = PK_ATOMIC; k <= PK_SKEW; k++)
         if (c->shared == SIM_SHARED_LOCAL && kl[k] && k != PK_CLOCK)
             return fail(x, kl[k], prov_keys[k].name,
@@ -998,7 +1030,7 @@ finish_distributed(scn_ctx *x, scn_prov *P)
         if (!(c->limits[i].algo->takes & ALGO_TAKES_RATE))
             return fail(x, P->line, "nodes", "a distributed provider takes "
                         "rate limits only, not %s", c->limits[i].algo->name);
-        if (c->shared == SIM_SHARED_LOCAL && c->nodes > 1 &&
+        if (c->shared == SIM_SHARED_LOCAL && c->nodes > 1 && !c->sync &&
             c->limits[i].p.count < c->nodes)
             return fail(x, kl[PK_NODES], "nodes", "%d nodes cannot split a "
                         "limit of %lld evenly (shared = local)", c->nodes,
