@@ -199,6 +199,27 @@ def test_client_quota():
           "retries" in r.stdout, r.stdout)
 
 
+def test_distributed_stats_recorded():
+    # A read-then-write store over 8 nodes over-admits; the summary and the
+    # provider_stats table say by how much, and agree.
+    scn = os.path.join(HERE, "..", "workloads", "distributed-race.ini")
+    wl = os.path.join(HERE, "..", "results", "distributed-race",
+                      "workload.csv")
+    db = os.path.join(TMP, "dist.db")
+    r = run("run", "-w", wl, "-c", scn, "--db", db, "--json")
+    check("distributed run", r.returncode == 0, r.stderr)
+    j = json.loads(r.stdout) if r.returncode == 0 else {"providers": [{}]}
+    p = j["providers"][0]
+    c = sqlite3.connect(db)
+    got = c.execute("SELECT over_admitted, denials, decisions, worst_window "
+                    "FROM provider_stats").fetchone()
+    c.close()
+    check("distributed over-admits", p.get("over_admitted", 0) > 0, str(p))
+    check("provider_stats = summary", got == (p.get("over_admitted"),
+          p.get("denials"), p.get("decisions"), p.get("worst_window")),
+          "%s vs %s" % (got, p))
+
+
 def test_json_and_none():
     scn, wl = write("s.ini", SCN), write("w.csv", WL)
     r = run("run", "-w", wl, "-c", scn, "--db", "none", "--json")

@@ -326,6 +326,9 @@ run_series(const cmp_opts *o, rec *r, cmp_series *s, char *err,
     runner_digest(rn, dg);
     /* The run gets its id as it is committed; an interrupted wait for the
      * database is an interrupted run (SIM_EINTR). */
+    if ((rc = recrun_stats(r, runner_sim(rn), runner_config(rn)->nproviders,
+                           err, errlen)) != 0)
+        goto out;
     if ((rc = rec_commit(r, (int64_t)sim_requests(runner_sim(rn)),
                          (int64_t)sim_events(runner_sim(rn)), dg, wl_sha,
                          recrun_wall_ms(&prog.t0), &s->run_id, err,

@@ -234,6 +234,10 @@ simulate(const run_opts *o)
     };
     /* The run gets its id as it is committed; an interrupted wait for the
      * database is an interrupted run (SIM_EINTR). */
+    if (ctx.r && (rc = recrun_stats(ctx.r, runner_sim(rn),
+                                    runner_config(rn)->nproviders, err,
+                                    sizeof err)) != 0)
+        goto fail;
     if (ctx.r && (rc = rec_commit(ctx.r, (int64_t)rr.requests,
                                   (int64_t)rr.events, dg, wl_sha, rr.wall_ms,
                                   &run_id, err, sizeof err)) != 0)

@@ -104,3 +104,16 @@ recrun_progress_end(recrun_progress *p)
         fputs("\n", stderr);
     p->shown = 0;
 }
+
+int
+recrun_stats(rec *r, const sim *s, int nproviders, char *err, size_t errlen)
+{
+    for (int i = 0; i < nproviders; i++) {
+        sim_provider_stats st;
+        int rc;
+        sim_provider_stats_get(s, i, &st);
+        if ((rc = rec_provider_stats(r, i, &st, err, errlen)) != 0)
+            return rc;
+    }
+    return 0;
+}

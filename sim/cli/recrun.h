@@ -25,6 +25,11 @@ int recrun_begin(rec *r, const rec_run *meta, const sim_config *cfg,
 /* Milliseconds of wall time since t0 (CLOCK_MONOTONIC). */
 double recrun_wall_ms(const struct timespec *t0);
 
+/* Stages every provider's end-of-run figures (over-admission, refused
+ * asks, round trips) for rec_commit. Returns 0 or 3 with a message. */
+int recrun_stats(rec *r, const sim *s, int nproviders, char *err,
+                 size_t errlen);
+
 /* Progress of one run on stderr, a few updates a second once it passes a
  * second, only when stderr is a terminal. The caller holds it on the stack
  * while the run goes. */

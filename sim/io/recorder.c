@@ -71,6 +71,7 @@ struct rec {
     sqlite3 *db;
     sqlite3_stmt *ins_run, *ins_provider, *ins_rows;
     sqlite3_stmt *copy_run, *copy_providers, *copy_rows;
+    sqlite3_stmt *ins_pstats, *copy_pstats;
     const volatile sig_atomic_t *stop;
     struct timespec busy_since;     /* when the current wait began */
     int stopped;                    /* rec_busy gave up on the flag */
@@ -95,7 +96,16 @@ static const char rec_schema[] =
     " t_dispatch INTEGER, t_done INTEGER, provider_id INTEGER,"
     " outcome TEXT CHECK(outcome IN"
     " ('ok','failed','rejected','expired','dropped')),"
-    " PRIMARY KEY(run_id, req_id, attempt));";
+    " PRIMARY KEY(run_id, req_id, attempt));"
+    /* Beyond SPEC §7: each provider's figures at the end of the run (over-
+     * admission and the store's refusals and round trips matter for
+     * distributed limiters). */
+    "CREATE TABLE IF NOT EXISTS provider_stats("
+    " run_id INTEGER, provider_id INTEGER, dispatched INTEGER,"
+    " rejected INTEGER, worst_window INTEGER, window_limit INTEGER,"
+    " window_ns INTEGER, over_admitted INTEGER, denials INTEGER,"
+    " decisions INTEGER, decision_ns_sum INTEGER, decision_ns_max INTEGER,"
+    " PRIMARY KEY(run_id, provider_id));";
 
 /* The staging tables: the same columns without run_id (and, for the run,
  * without the totals, which rec_commit binds into the copy). */
@@ -105,18 +115,25 @@ static const char rec_stage_schema[] =
     " scenario_sha256, version, created);"
     "CREATE TEMP TABLE stage_providers("
     " provider_id, name, ord, algo, params);"
+    "CREATE TEMP TABLE stage_provider_stats("
+    " provider_id, dispatched, rejected, worst_window, window_limit,"
+    " window_ns, over_admitted, denials, decisions, decision_ns_sum,"
+    " decision_ns_max);"
     "CREATE TEMP TABLE stage_dispatches("
     " req_id, attempt, client, priority, cost, t_arrive, t_ready,"
     " t_dispatch, t_done, provider_id, outcome);";
 
 static const char rec_stage_clear[] =
     "DELETE FROM temp.stage_run; DELETE FROM temp.stage_providers;"
+    " DELETE FROM temp.stage_provider_stats;"
     " DELETE FROM temp.stage_dispatches";
 
 static const char rec_sql_run[] =
     "INSERT INTO temp.stage_run VALUES(?,?,?,?,?,?,?,?,?)";
 static const char rec_sql_provider[] =
     "INSERT INTO temp.stage_providers VALUES(?,?,?,?,?)";
+static const char rec_sql_pstats[] =
+    "INSERT INTO temp.stage_provider_stats VALUES(?,?,?,?,?,?,?,?,?,?,?)";
 /* The staging insert is this, REC_BATCH tuples of REC_ROW_PARAMS '?', and
  * the tail: tuple k's j-th value is ?(1 + 11k + j). */
 static const char rec_sql_rows_head[] =
@@ -134,6 +151,9 @@ static const char rec_sql_copy_run[] =
 static const char rec_sql_copy_providers[] =
     "INSERT INTO main.providers(run_id, provider_id, name, ord, algo, params)"
     " SELECT ?1, * FROM temp.stage_providers";
+static const char rec_sql_copy_pstats[] =
+    "INSERT INTO main.provider_stats SELECT ?1, * FROM "
+    "temp.stage_provider_stats";
 static const char rec_sql_copy_rows[] =
     "INSERT INTO main.dispatches(run_id, req_id, attempt, client, priority,"
     " cost, t_arrive, t_ready, t_dispatch, t_done, provider_id, outcome)"
@@ -289,6 +309,12 @@ rec_prepare(rec *r)
         rc = sqlite3_prepare_v2(r->db, rec_sql_copy_rows, -1, &r->copy_rows,
                                 NULL);
     if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, rec_sql_pstats, -1, &r->ins_pstats,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db, rec_sql_copy_pstats, -1,
+                                &r->copy_pstats, NULL);
+    if (rc == SQLITE_OK)
         rc = rec_prepare_rows(r);
     return rc;
 }
@@ -363,6 +389,8 @@ rec_close(rec *r)
     sqlite3_finalize(r->copy_run);
     sqlite3_finalize(r->copy_providers);
     sqlite3_finalize(r->copy_rows);
+    sqlite3_finalize(r->ins_pstats);
+    sqlite3_finalize(r->copy_pstats);
     sqlite3_close(r->db);
     free(r);
 }
@@ -434,6 +462,27 @@ rec_provider(rec *r, int provider_id, const char *name, int ord,
     return 0;
 }
 
+int
+rec_provider_stats(rec *r, int provider_id, const sim_provider_stats *p,
+                   char *err, size_t errlen)
+{
+    sqlite3_stmt *st = r->ins_pstats;
+    const int64_t v[] = {
+        provider_id, (int64_t)p->dispatched, (int64_t)p->rejected,
+        p->worst_window, p->window_limit, p->window, p->over_admitted,
+        (int64_t)p->denials, (int64_t)p->decisions, p->decision_sum,
+        p->decision_max,
+    };
+
+    if (!r->in_run)
+        return rec_fail_msg(r->path, err, errlen, "no run in progress");
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    if (rec_step(st) != SQLITE_OK)
+        return rec_fail(r, err, errlen);
+    return 0;
+}
+
 /* Binds row into tuple k of the staging insert. The client is copied: the
  * row is inserted after the caller's string may be gone. Returns an SQLite
  * code (only that copy can fail). */
@@ -499,6 +548,9 @@ rec_copy(rec *r, int64_t requests, int64_t events, const char *digest,
     id = sqlite3_last_insert_rowid(r->db);
     sqlite3_bind_int64(r->copy_providers, 1, id);
     if ((rc = rec_step(r->copy_providers)) != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(r->copy_pstats, 1, id);
+    if ((rc = rec_step(r->copy_pstats)) != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(r->copy_rows, 1, id);
     if ((rc = rec_step(r->copy_rows)) != SQLITE_OK)

@@ -45,6 +45,11 @@ int rec_provider(rec *r, int provider_id, const char *name, int ord,
                  const char *algo, const char *params, char *err,
                  size_t errlen);
 
+/* Adds one provider's figures at the end of the current run (the table
+ * provider_stats, beyond SPEC §7). Returns 0 or 3. */
+int rec_provider_stats(rec *r, int provider_id, const sim_provider_stats *p,
+                       char *err, size_t errlen);
+
 /* Adds one attempt of the current run; client is the client key's text and
  * the row's provider is stored as given (-1 as NULL). Returns 0 or 3. */
 int rec_row(rec *r, const sim_row *row, const char *client, char *err,
