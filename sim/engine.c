@@ -120,6 +120,7 @@ typedef struct provider {
     int nnodes;
     int central, local;
     lset global;                /* split = sync: the merged counters */
+    sim_time stamp;             /* clock = node: the latest stamp used */
     int sync_pending;
     rng rtt_rng;
     int enabled;
@@ -1156,18 +1157,39 @@ ask(sim *s, req *r, int pi, int n)
 /* At the store. Atomic: the store decides (and takes the permits) now.
  * Not atomic: the node only reads the state now; it decides on that copy
  * when the reply arrives and writes it back, over whatever others wrote. */
+/* The instant a decision is made at: the store's clock (real time), or
+ * with clock = node the deciding node's reading of its own clock at `t`,
+ * never before a stamp already used (the limits' state only goes
+ * forward, as a store script taking max(stamp, last) keeps it). */
+static sim_time
+stamp(provider *p, const req *r, sim_time t)
+{
+    sim_time ts;
+
+    if (!p->cfg.clock_node)
+        return t;
+    ts = t + p->node[r->ask_node].offset;
+    if (ts < p->stamp)
+        ts = p->stamp;
+    p->stamp = ts;
+    return ts;
+}
+
 static int
 on_store(sim *s, req *r)
 {
     provider *p = &s->prov[r->provider];
 
     if (p->cfg.atomic) {
-        r->granted = lset_admits(&p->store, s->now, r->in.cost);
+        /* clock = node: the node stamped the ask when it sent it */
+        sim_time ts = p->cfg.clock_node ? stamp(p, r, r->asked) : s->now, t;
+        r->granted = lset_admits(&p->store, ts, r->in.cost);
         if (r->granted) {
-            lset_admit(&p->store, s->now, r->in.cost);
-            r->go = lset_go_at(&p->store, s->now);
+            lset_admit(&p->store, ts, r->in.cost);
+            r->go = lset_go_at(&p->store, ts) - ts + s->now;
         } else
-            r->retry = lset_next_ok(&p->store, s->now, r->in.cost);
+            t = lset_next_ok(&p->store, ts, r->in.cost),
+            r->retry = t == SIM_NEVER ? SIM_NEVER : t - ts + s->now;
     } else if (!(r->snap = malloc(sizeof *r->snap)) ||
                lset_copy(r->snap, &p->store) != 0) {
         free(r->snap);
@@ -1184,16 +1206,18 @@ static int
 decide_on_copy(sim *s, req *r)
 {
     lset *snap = r->snap;
+    sim_time ts = stamp(&s->prov[r->provider], r, s->now);
 
     r->snap = NULL;
-    r->granted = lset_admits(snap, s->now, r->in.cost);
+    r->granted = lset_admits(snap, ts, r->in.cost);
     if (r->granted) {
-        lset_admit(snap, s->now, r->in.cost);
-        r->go = lset_go_at(snap, s->now);
+        lset_admit(snap, ts, r->in.cost);
+        r->go = lset_go_at(snap, ts) - ts + s->now;
         return push_event(s, s->now + r->down, RANK_ARRIVE, EV_WRITE,
                           (req *)(void *)snap, r->provider);
     }
-    r->retry = lset_next_ok(snap, s->now, r->in.cost);
+    r->retry = lset_next_ok(snap, ts, r->in.cost);
+    r->retry = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - ts + s->now;
     lset_clear(snap);
     free(snap);
     return 0;

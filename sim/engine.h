@@ -81,6 +81,8 @@ typedef struct sim_provider_cfg {
     int atomic;                       /* central: 1 = the store decides */
     sim_latency rtt;                  /* central: a store round trip */
     sim_time skew;                    /* node clocks off by up to this */
+    int clock_node;                   /* central: the node's clock stamps
+                                         each decision, not the store's */
     sim_time sync;                    /* local: > 0 for split = sync, the
                                          nodes' counters merged this often */
     sim_time poll;                    /* central: a refused node asks

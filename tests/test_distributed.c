@@ -107,6 +107,28 @@ test_atomic_never_over_admits(void **state)
     th_rows_free(&rows);
 }
 
+/* Whose clock stamps a decision: the store's (clock = store) keeps an
+ * atomic store exact whatever the nodes' skew; the nodes' own (clock =
+ * node, here up to 50 ms off) lets a node whose clock runs ahead take
+ * permits early: a few over the limit. */
+static void
+test_clock_node_over_admits(void **state)
+{
+    th_rows rows = {0};
+    sim_provider_stats st[2];
+
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        sim_provider_cfg p = dist(8, SIM_SHARED_CENTRAL, 1, TH_S(0.002),
+                                  TH_S(0.05));
+        p.clock_node = k;
+        run_gen(&p, 5000, TH_S(0.001), 1, &rows, &st[k]);
+    }
+    assert_int_equal(st[0].over_admitted, 0);
+    assert_true(st[1].over_admitted > 0);
+    th_rows_free(&rows);
+}
+
 /* Read-then-write (atomic = no): nodes that read before another's write
  * lands all admit on the same state. 8 nodes, clocks within 20 ms,
  * 1000/s offered against 100/s: over-admission is there, and it grows with
@@ -297,6 +319,7 @@ main(void)
         cmocka_unit_test(test_one_node_central_is_plain),
         cmocka_unit_test(test_atomic_never_over_admits),
         cmocka_unit_test(test_read_then_write_over_admits),
+        cmocka_unit_test(test_clock_node_over_admits),
         cmocka_unit_test(test_local_split_under_admits),
         cmocka_unit_test(test_local_sync_bound),
         cmocka_unit_test(test_permits),

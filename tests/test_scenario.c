@@ -690,9 +690,10 @@ test_distributed(void **state)
                  "rtt: needs nodes = K (a distributed provider)");
     expect_error("[provider A]\n" TB "nodes = 2\nmax_permits = 2\n", 5,
                  "max_permits: goes with min_interval");
-    expect_error("[provider A]\n" TB "nodes = 2\nclock = node\n", 5,
-                 "clock: is not supported yet (nodes, node_by, shared, "
-                 "atomic, rtt, skew, split, sync, poll and permits are)");
+    expect_error("[provider A]\n" TB "nodes = 2\nclock = atomic\n", 5,
+                 "clock: expected store or node, got \"atomic\"");
+    expect_error("[provider A]\n" TB "nodes = 2\nshared = local\n"
+                 "clock = node\n", 6, "clock: only with shared = central");
     expect_error("[provider A]\n" TB "nodes = 2\nshared = local\n"
                  "split = sync\n", 6,
                  "split: split = sync and sync = D go together");

@@ -88,7 +88,6 @@ typedef struct scn_ctx {
     const char *buf;         /* the file's bytes */
     size_t len, pos;
     int lineno;              /* of the line the reader returned last */
-    const char *key;         /* the key being parsed */
     int sec;                 /* SEC_* of the current section */
     int sim_line;            /* the [sim] line; 0 = none yet */
     int sim_key_line[SK_COUNT];
@@ -813,15 +812,16 @@ add_permits(scn_ctx *x, scn_prov *P)
                      m, 0);
 }
 
-/* Keys of distributed limiters this version does not model yet. */
 static int
-p_planned(scn_ctx *x, scn_prov *P, const char *v)
+p_clock(scn_ctx *x, scn_prov *P, const char *v)
 {
-    (void)P;
-    (void)v;
-    return fail(x, x->lineno, x->key, "is not supported yet (nodes, node_by, "
-                "shared, atomic, rtt, skew, split, sync, poll and permits "
-                "are)");
+    static const char *const words[] = { "store", "node" };
+    int i = word_index(v, words, 2);
+
+    if (i < 0)
+        return bad_value(x, "clock", "expected store or node", v);
+    P->c.clock_node = i;
+    return 1;
 }
 
 static int
@@ -860,7 +860,7 @@ static const struct {
     [PK_SHARED] = { "shared", p_shared },
     [PK_ATOMIC] = { "atomic", p_atomic },
     [PK_RTT] = { "rtt", p_rtt },
-    [PK_CLOCK] = { "clock", p_planned },
+    [PK_CLOCK] = { "clock", p_clock },
     [PK_SKEW] = { "skew", p_skew },
     [PK_SPLIT] = { "split", p_split },
     [PK_SYNC] = { "sync", p_sync },
@@ -915,7 +915,6 @@ prov_key(scn_ctx *x, const char *name, const char *v)
         return 0;
     if (!P->key_line[k])
         P->key_line[k] = x->lineno;
-    x->key = name;
     return prov_keys[k].parse(x, P, v);
 }
 
@@ -1023,7 +1022,7 @@ finish_distributed(scn_ctx *x, scn_prov *P)
                     kl[PK_SPLIT] ? "split" : "sync",
                     "split = sync and sync = D go together");
     for (int k = PK_ATOMIC; k <= PK_SKEW; k++)
-        if (c->shared == SIM_SHARED_LOCAL && kl[k] && k != PK_CLOCK)
+        if (c->shared == SIM_SHARED_LOCAL && kl[k])
             return fail(x, kl[k], prov_keys[k].name,
                         "only with shared = central");
     for (int i = 0; i < c->nlimits; i++) {
