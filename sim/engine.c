@@ -957,8 +957,13 @@ service_time(provider *p, const req *r)
 static int
 note_dispatch(sim *s, provider *p, const req *r)
 {
-    /* Would one limiter with the same rate limits have let it through? */
-    if (lset_admits(&p->ref, s->now, r->in.cost))
+    /* Would one limiter with the same rate limits have let it through?
+     * Asked of distributed providers only: a plain provider is that one
+     * limiter, so the answer is yes by construction (and the replay would
+     * cost every dispatch a second pass through its limits). */
+    if (p->cfg.shared == SIM_SHARED_NONE)
+        ;
+    else if (lset_admits(&p->ref, s->now, r->in.cost))
         lset_admit(&p->ref, s->now, r->in.cost);
     else
         p->st.over_admitted = sat_add(p->st.over_admitted, r->in.cost);

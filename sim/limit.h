@@ -114,8 +114,14 @@ __extension__ typedef __int128 algo_i128;
 static inline sim_time
 algo_unscale_up(algo_i128 e, int64_t n)
 {
-    algo_i128 q = e / n;
+    algo_i128 q;
 
+    /* Most scaled instants fit 64 bits, where division is far cheaper. */
+    if (e >= 0 && e <= INT64_MAX) {
+        int64_t q64 = (int64_t)e / n;
+        return (int64_t)e % n > 0 ? q64 + 1 : q64;
+    }
+    q = e / n;
     if (e % n > 0)
         q++;
     return q >= (algo_i128)SIM_NEVER ? SIM_NEVER : (sim_time)q;
