@@ -9,14 +9,15 @@
  * that point at a finished request are recognised as dead. The source is
  * read one request ahead: its arrival is the only arrival event pending.
  *
- * Waiting requests sit in ready queues: one per provider for requests
- * pinned to it, and one per cost for the others. Within one queue every
- * request has the same candidates (the enabled providers it may use that
- * could ever admit its cost), so once the head of a queue has to wait, every
- * request behind it would wait too and could hold nothing new: the dispatch
- * scan merges the queue heads in queue order and drops a queue for the rest
- * of the instant as soon as its head waits. That is the dispatch rule of
- * SPEC §2 exactly, at a cost that does not grow with the queue's length.
+ * Waiting requests sit in ready queues, one per (pinned provider or none,
+ * cost, node of each distributed provider). Within one queue every request
+ * has the same candidates (the enabled providers it may use that could
+ * ever admit its cost) through the same nodes, so once the head of a queue
+ * has to wait, every request behind it would wait too and could hold
+ * nothing new: the dispatch scan merges the queue heads in queue order and
+ * drops a queue for the rest of the instant as soon as its head waits.
+ * That is the dispatch rule of SPEC §2 exactly, at a cost that does not
+ * grow with the queue's length.
  *
  * Requests whose candidates all refuse instead of queueing (mode = reject,
  * or a limit whose queue is full, as a leaky bucket's: algo.overflow) never
@@ -28,6 +29,9 @@
  * decides, and sets the one wake-up instant at which a held provider would
  * admit the request holding it. The loop advances to the earlier of that
  * wake-up and the next event; nothing polls.
+ *
+ * Clients' reactions live in client.c, distributed providers in dist.c;
+ * engine_int.h holds what the three share.
  */
 #include "sim/engine.h"
 
@@ -36,172 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/heap.h"
-#include "sim/rng.h"
-#include "sim/rqueue.h"
-
-/* Event classes, in the order they run at one instant (SPEC §2). */
-enum { RANK_SWITCH, RANK_DONE, RANK_EXPIRE, RANK_ARRIVE };
-enum { EV_SWITCH, EV_DONE, EV_EXPIRE, EV_ARRIVE, EV_READY, EV_RESUBMIT,
-       EV_RESUME, EV_STORE, EV_REPLY, EV_WRITE, EV_SEND, EV_SYNC };
-
-/* Where a request is in its life: arrived and not yet ready; waiting in a
- * ready queue; about to be decided (reject-only); out at a provider; held
- * by its client (a retry back-off, or a wait_reset pause); being decided by
- * a distributed provider's store (a round trip); granted a permit that is
- * valid later (a reservation). */
-enum { RS_PENDING, RS_QUEUED, RS_FRESH, RS_INFLIGHT, RS_HELD, RS_ASKING,
-       RS_RESERVED };
-
-#define POOL_CHUNK 1024
-#define REASK_MIN 1000000       /* ns between a refused ask and the next */
-#define STOP_EVERY 4096
-
-typedef struct req {
-    rq_node node;               /* first: queues hold &req->node */
-    sim_request in;
-    sim_time ready;
-    uint64_t seq;               /* arrival order */
-    uint32_t gen;
-    int32_t queue;              /* index in s->queues, or -1 */
-    int32_t provider;
-    int32_t attempt;
-    int state;
-    int outcome;
-    sim_time t_dispatch, t_done;
-    algo_i128 tag;              /* queue = wfq: virtual finish tag */
-    /* asking a central store */
-    int32_t ask_node;
-    int granted;
-    sim_time down;              /* the reply's half of the round trip */
-    sim_time retry;             /* refused: the store's next admit time */
-    sim_time go;                /* granted: when it may go out */
-    sim_time asked;             /* the last ask's instant */
-    sim_time asking;            /* time spent in round trips so far */
-    lset *snap;                 /* atomic = no: the state read */
-    struct req *next_free;
-} req;
-
-/* A provider's node. A plain provider has one, which only records the
- * dispatch scan's holding; a distributed one has `nodes`, each holding on
- * its own, with its own share of the limit (local) or its own view of the
- * store (central: busy while an ask is in flight; the store said no
- * before `hint`). */
-typedef struct pnode {
-    lset local;
-    uint64_t held_mark;
-    req *holder;
-    int busy;
-    sim_time hint;
-    sim_time offset;            /* its clock: real time + offset */
-    struct admission { sim_time t; int64_t cost; } *log;  /* split = sync */
-    size_t nlog, caplog;
-} pnode;
-
-/* A window counter for the summary's "worst window": dispatch instants and
- * costs of the last W ns, in a ring. Sums of costs are 128-bit: costs up to
- * 2^63 - 1 each add up past int64. */
-typedef struct window {
-    sim_time *t;
-    algo_i128 *c;
-    size_t head, n, cap;
-    algo_i128 sum;
-} window;
-
-/* A provider. Its limits are `store` (for a plain provider they simply
- * sit with it; central: at the shared store; local: only what is not
- * split). `ref` replays what it sent through a single limiter with the same
- * rate limits, counting what that would have refused: over-admission. */
-typedef struct provider {
-    sim_provider_cfg cfg;       /* schedule pointer not owned */
-    lset store;
-    lset ref;
-    pnode *node;
-    int nnodes;
-    int central, local;
-    lset global;                /* split = sync: the merged counters */
-    sim_time stamp;             /* clock = node: the latest stamp used */
-    int sync_pending;
-    rng rtt_rng;
-    int enabled;
-    int releases;               /* some limit takes permits back */
-    int64_t capacity;           /* largest cost it can ever admit */
-    int64_t inflight;           /* dispatched, not yet completed */
-    int next_switch;            /* schedule entries applied so far */
-    uint64_t fail_at;           /* rng_threshold(cfg.fail) */
-    rng lat_rng, fail_rng;
-    window win;
-    sim_provider_stats st;
-} provider;
-
-/* A ready queue and what the scan needs to know of it. Every request in
- * one queue has the same candidates and goes through the same nodes: they
- * share the provider it is pinned to (or none), the cost, and the node of
- * every distributed provider (nodekey). */
-typedef struct wq {
-    rq q;
-    int32_t pin;                /* pinned provider, or -1 */
-    uint64_t nodekey;
-    int64_t cost;               /* of every request in it */
-    algo_i128 permits;          /* total cost waiting in it (may pass
-                                   int64) */
-    uint64_t skip;              /* scan epoch in which it is done */
-} wq;
-
-/* A client with a [client] section. A wait_reset pause holds the client's
- * requests in `held`, best first, until `paused_until`. */
-typedef struct client {
-    sim_client_cfg cfg;
-    lset quota;
-    rng jitter;
-    sim_time paused_until;      /* SIM_NONE when not paused */
-    rq held;
-} client;
-
-struct sim {
-    sim_config cfg;
-    provider *prov;
-    int np;
-    client *cl;
-    int ncl;
-    int rr_next;                /* route = round_robin: where to start */
-
-    /* queue = wfq: finish tags in units of 1/wfq_scale permit, so that
-     * cost/weight is a whole number for every weight; the virtual time is
-     * the tag of the last request sent. */
-    algo_i128 *last_tag;        /* by client number */
-    size_t ntags;
-    algo_i128 vtime;
-    int64_t wfq_scale;
-
-    heap *ev;
-    wq *queues;
-    int nq, capq;
-    rq fresh;
-
-    req *free_reqs;
-    void **chunks;
-    size_t nchunks;
-
-    sim_time now, wake;
-    uint64_t epoch;             /* dispatch scans so far */
-    uint64_t seq;
-    uint64_t events, requests, live;
-    int ran;
-    int ending;                 /* draining: no more reactions */
-
-    sim_source_fn src;
-    void *src_ctx;
-    sim_sink_fn sink;
-    void *sink_ctx;
-    char *err;
-    size_t errlen;
-
-    sim_progress_fn progress;
-    void *progress_ctx;
-    uint64_t progress_every;
-    const volatile sig_atomic_t *stop;
-};
+#include "sim/engine_int.h"
 
 static const char *const outcome_names[] = {
     "ok", "failed", "rejected", "expired", "dropped",
@@ -282,8 +121,8 @@ req_alloc(sim *s)
     return r;
 }
 
-static void
-req_release(sim *s, req *r)
+void
+eng_req_release(sim *s, req *r)
 {
     if (r->snap) {
         lset_clear(r->snap);
@@ -715,8 +554,8 @@ sim_set_stop(sim *s, const volatile sig_atomic_t *flag)
 /* Finishing attempts                                                  */
 /* ------------------------------------------------------------------ */
 
-static int
-push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
+int
+eng_push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
 {
     heap_ev ev = {.t = t, .rank = (uint32_t)rank, .kind = (uint32_t)kind,
                   .ptr = r, .gen = r ? r->gen : 0, .arg = arg};
@@ -727,8 +566,8 @@ push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg)
     return SIM_EIO;
 }
 
-static int
-emit(sim *s, const req *r, int outcome, int provider)
+int
+eng_emit(sim *s, const req *r, int outcome, int provider)
 {
     sim_row row;
 
@@ -755,15 +594,15 @@ emit(sim *s, const req *r, int outcome, int provider)
     return s->sink(s->sink_ctx, &row, s->err, s->errlen);
 }
 
-static client *
-client_of(sim *s, const req *r)
+client *
+eng_client_of(sim *s, const req *r)
 {
     return r->in.client < (uint32_t)s->ncl ? &s->cl[r->in.client] : NULL;
 }
 
 /* Takes r out of whichever queue holds it. */
-static void
-unqueue(sim *s, req *r)
+void
+eng_unqueue(sim *s, req *r)
 {
     if (r->state == RS_QUEUED) {
         rq_remove(&s->queues[r->queue].q, &r->node);
@@ -771,104 +610,26 @@ unqueue(sim *s, req *r)
     } else if (r->state == RS_FRESH) {
         rq_remove(&s->fresh, &r->node);
     } else if (r->state == RS_HELD && r->node.pos >= 0) {
-        rq_remove(&client_of(s, r)->held, &r->node);
+        rq_remove(&eng_client_of(s, r)->held, &r->node);
     }
 }
 
 /* Ends a request with one last row, and frees it. */
-static int
-finish(sim *s, req *r, int outcome, int provider)
+int
+eng_finish(sim *s, req *r, int outcome, int provider)
 {
     int rc;
 
-    unqueue(s, r);
-    rc = emit(s, r, outcome, provider);
-    req_release(s, r);
+    eng_unqueue(s, r);
+    rc = eng_emit(s, r, outcome, provider);
+    eng_req_release(s, r);
     return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* Clients: reactions to refusals and failures (SPEC §4)               */
-/* ------------------------------------------------------------------ */
 
-/* The k-th retry's back-off: base * 2^(k-1), then the jitter. */
-static sim_time
-backoff(client *c, int k)
-{
-    sim_time d = c->cfg.retry_base;
 
-    for (int i = 1; i < k && d < SIM_NEVER / 2; i++)
-        d *= 2;
-    switch (c->cfg.jitter) {
-    case SIM_JITTER_FULL:
-        return (sim_time)rng_below(&c->jitter, (uint64_t)d + 1);
-    case SIM_JITTER_EQUAL:
-        return d / 2 + (sim_time)rng_below(&c->jitter,
-                                           (uint64_t)(d - d / 2) + 1);
-    default:
-        return d;
-    }
-}
 
-/* A wait_reset pause: r and every later request of the client wait in
- * `held` until the client resumes at `until`. */
-static int
-hold(sim *s, client *c, req *r)
-{
-    r->state = RS_HELD;
-    if (rq_push(&c->held, &r->node) != 0) {
-        snprintf(s->err, s->errlen, "out of memory");
-        return SIM_EIO;
-    }
-    return 0;
-}
 
-static int
-pause_client(sim *s, client *c, sim_time until)
-{
-    if (c->paused_until != SIM_NONE && c->paused_until >= until)
-        return 0;
-    c->paused_until = until;
-    return push_event(s, until, RANK_ARRIVE, EV_RESUME, NULL,
-                      (int)(c - s->cl));
-}
-
-/* After r's attempt was refused (retry_after: when the refuser would take
- * it; SIM_NEVER if never) or failed, its row is written and its client
- * decides: give up (the row stands), retry after a back-off, or pause
- * until retry_after. A held request keeps its arrival order. */
-static int
-react(sim *s, req *r, int outcome, int provider, sim_time retry_after)
-{
-    client *c = client_of(s, r);
-    int rc;
-
-    unqueue(s, r);
-    if ((rc = emit(s, r, outcome, provider)) != 0)
-        return rc;
-    if (c && c->cfg.react == SIM_REACT_RETRY && !s->ending &&
-        r->attempt <= c->cfg.retry_max) {
-        sim_time d = backoff(c, r->attempt);
-        r->attempt++;
-        r->state = RS_HELD;
-        r->node.pos = -1;
-        r->ready = d > SIM_NEVER - s->now ? SIM_NEVER : s->now + d;
-        return push_event(s, r->ready, RANK_ARRIVE, EV_RESUBMIT, r, 0);
-    }
-    /* A refuser that would take it now (it was only held by a better
-     * request) gives no instant to wait for: the row stands. */
-    if (c && c->cfg.react == SIM_REACT_WAIT_RESET &&
-        outcome == SIM_REJECTED && retry_after != SIM_NEVER &&
-        retry_after > s->now) {
-        r->attempt++;
-        r->ready = retry_after;
-        if ((rc = hold(s, c, r)) != 0)
-            return rc;
-        return pause_client(s, c, retry_after);
-    }
-    req_release(s, r);
-    return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Candidates                                                          */
@@ -911,7 +672,7 @@ refuse(sim *s, req *r, int pi)
         if (is_candidate(&s->prov[pi], r))
             after = node_next_ok(&s->prov[pi], r, s->now);
     }
-    return react(s, r, SIM_REJECTED, pi, after);
+    return client_react(s, r, SIM_REJECTED, pi, after);
 }
 
 /* ------------------------------------------------------------------ */
@@ -928,8 +689,8 @@ normal(rng *r)
 }
 
 /* A draw from latency model l, in ns. */
-static sim_time
-sample(const sim_latency *l, rng *g)
+sim_time
+eng_sample(const sim_latency *l, rng *g)
 {
     double x;
 
@@ -951,7 +712,7 @@ service_time(provider *p, const req *r)
 {
     if (r->in.service != SIM_NONE)
         return r->in.service;
-    return sample(&p->cfg.latency, &p->lat_rng);
+    return eng_sample(&p->cfg.latency, &p->lat_rng);
 }
 
 static int
@@ -988,14 +749,14 @@ note_dispatch(sim *s, provider *p, const req *r)
  * completes at once, with no permit to give back and no failure to react
  * to, its row is final now; otherwise it stays in flight until its
  * completion event. */
-static int
-send(sim *s, req *r, int pi)
+int
+eng_send(sim *s, req *r, int pi)
 {
     provider *p = &s->prov[pi];
     sim_time svc;
     int rc;
 
-    unqueue(s, r);
+    eng_unqueue(s, r);
     svc = service_time(p, r);
     r->state = RS_INFLIGHT;
     r->provider = pi;
@@ -1009,9 +770,9 @@ send(sim *s, req *r, int pi)
     if ((rc = note_dispatch(s, p, r)) != 0)
         return rc;
     if (!p->releases && r->t_done == s->now && r->outcome == SIM_OK)
-        return finish(s, r, SIM_OK, pi);
+        return eng_finish(s, r, SIM_OK, pi);
     p->inflight++;
-    return push_event(s, r->t_done, RANK_DONE, EV_DONE, r, 0);
+    return eng_push_event(s, r->t_done, RANK_DONE, EV_DONE, r, 0);
 }
 
 /* Which node of every distributed provider r goes through, as one
@@ -1029,8 +790,8 @@ nodekey(const sim *s, const req *r)
 }
 
 /* r's ready queue (see wq), made on first use. */
-static int
-queue_for(sim *s, const req *r)
+int
+eng_queue_for(sim *s, const req *r)
 {
     uint64_t key = nodekey(s, r);
 
@@ -1054,238 +815,30 @@ queue_for(sim *s, const req *r)
     return s->nq++;
 }
 
-/* ------------------------------------------------------------------ */
-/* Distributed providers: local counters merged every `sync`           */
-/* ------------------------------------------------------------------ */
 
-/* Node n admitted cost now: remember it for the next merge, which is
- * scheduled at the next multiple of the sync period. */
-static int
-log_admission(sim *s, int pi, int n, int64_t cost)
-{
-    provider *p = &s->prov[pi];
-    pnode *nd = &p->node[n];
 
-    if (nd->nlog == nd->caplog) {
-        size_t cap = nd->caplog ? 2 * nd->caplog : 64;
-        struct admission *v = realloc(nd->log, cap * sizeof *v);
-        if (!v) {
-            snprintf(s->err, s->errlen, "out of memory");
-            return SIM_EIO;
-        }
-        nd->log = v;
-        nd->caplog = cap;
-    }
-    nd->log[nd->nlog++] = (struct admission){s->now, cost};
-    if (p->sync_pending)
-        return 0;
-    p->sync_pending = 1;
-    return push_event(s, (s->now / p->cfg.sync + 1) * p->cfg.sync,
-                      RANK_ARRIVE, EV_SYNC, NULL, pi);
-}
-
-/* The merge: every node's admissions since the last one go into the
- * merged counters in time order (admitted whether the merged limit would
- * have or not: they happened), and every node starts again from the
- * merged state. Between merges each node admits on its own. */
-static int
-on_sync(sim *s, int pi)
-{
-    provider *p = &s->prov[pi];
-    size_t *at = calloc((size_t)p->nnodes, sizeof *at);
-
-    if (!at) {
-        snprintf(s->err, s->errlen, "out of memory");
-        return SIM_EIO;
-    }
-    p->sync_pending = 0;
-    for (;;) {
-        int best = -1;
-        for (int n = 0; n < p->nnodes; n++)
-            if (at[n] < p->node[n].nlog &&
-                (best < 0 || p->node[n].log[at[n]].t <
-                                 p->node[best].log[at[best]].t))
-                best = n;
-        if (best < 0)
-            break;
-        lset_admit(&p->global, p->node[best].log[at[best]].t,
-                   p->node[best].log[at[best]].cost);
-        at[best]++;
-    }
-    free(at);
-    for (int n = 0; n < p->nnodes; n++) {
-        pnode *nd = &p->node[n];
-        nd->nlog = 0;
-        lset_clear(&nd->local);
-        if (lset_copy(&nd->local, &p->global) != 0) {
-            snprintf(s->err, s->errlen, "out of memory");
-            return SIM_EIO;
-        }
-    }
-    return 0;
-}
 
 /* r has its permits: it goes out now, or at its reservation's instant. */
-static int
-send_at(sim *s, req *r, int pi, sim_time go)
+int
+eng_send_at(sim *s, req *r, int pi, sim_time go)
 {
     if (go <= s->now)
-        return send(s, r, pi);
-    unqueue(s, r);
+        return eng_send(s, r, pi);
+    eng_unqueue(s, r);
     r->state = RS_RESERVED;
     r->provider = pi;
-    return push_event(s, go, RANK_ARRIVE, EV_SEND, r, pi);
+    return eng_push_event(s, go, RANK_ARRIVE, EV_SEND, r, pi);
 }
 
-/* ------------------------------------------------------------------ */
-/* Distributed providers: asking the central store                     */
-/* ------------------------------------------------------------------ */
 
-/* Node n of provider pi asks its store for r: r leaves the queue for the
- * round trip; the ask reaches the store after half of it. */
-static int
-ask(sim *s, req *r, int pi, int n)
-{
-    provider *p = &s->prov[pi];
-    sim_time rtt = sample(&p->cfg.rtt, &p->rtt_rng), up = rtt / 2;
-
-    unqueue(s, r);
-    r->state = RS_ASKING;
-    r->provider = pi;
-    r->ask_node = n;
-    r->down = rtt - up;
-    r->asked = s->now;
-    p->node[n].busy = 1;
-    return push_event(s, s->now + up, RANK_ARRIVE, EV_STORE, r, 0);
-}
 
 /* At the store. Atomic: the store decides (and takes the permits) now.
  * Not atomic: the node only reads the state now; it decides on that copy
  * when the reply arrives and writes it back, over whatever others wrote. */
-/* The instant a decision is made at: the store's clock (real time), or
- * with clock = node the deciding node's reading of its own clock at `t`,
- * never before a stamp already used (the limits' state only goes
- * forward, as a store script taking max(stamp, last) keeps it). */
-static sim_time
-stamp(provider *p, const req *r, sim_time t)
-{
-    sim_time ts;
 
-    if (!p->cfg.clock_node)
-        return t;
-    ts = t + p->node[r->ask_node].offset;
-    if (ts < p->stamp)
-        ts = p->stamp;
-    p->stamp = ts;
-    return ts;
-}
 
-static int
-on_store(sim *s, req *r)
-{
-    provider *p = &s->prov[r->provider];
 
-    if (p->cfg.atomic) {
-        /* clock = node: the node stamped the ask when it sent it */
-        sim_time ts = p->cfg.clock_node ? stamp(p, r, r->asked) : s->now, t;
-        r->granted = lset_admits(&p->store, ts, r->in.cost);
-        if (r->granted) {
-            lset_admit(&p->store, ts, r->in.cost);
-            r->go = lset_go_at(&p->store, ts) - ts + s->now;
-        } else
-            t = lset_next_ok(&p->store, ts, r->in.cost),
-            r->retry = t == SIM_NEVER ? SIM_NEVER : t - ts + s->now;
-    } else if (!(r->snap = malloc(sizeof *r->snap)) ||
-               lset_copy(r->snap, &p->store) != 0) {
-        free(r->snap);
-        r->snap = NULL;
-        snprintf(s->err, s->errlen, "out of memory");
-        return SIM_EIO;
-    }
-    return push_event(s, s->now + r->down, RANK_ARRIVE, EV_REPLY, r, 0);
-}
 
-/* A read-then-write node decides on the state it read, and writes it
- * back half a round trip later. */
-static int
-decide_on_copy(sim *s, req *r)
-{
-    lset *snap = r->snap;
-    sim_time ts = stamp(&s->prov[r->provider], r, s->now);
-
-    r->snap = NULL;
-    r->granted = lset_admits(snap, ts, r->in.cost);
-    if (r->granted) {
-        lset_admit(snap, ts, r->in.cost);
-        r->go = lset_go_at(snap, ts) - ts + s->now;
-        return push_event(s, s->now + r->down, RANK_ARRIVE, EV_WRITE,
-                          (req *)(void *)snap, r->provider);
-    }
-    r->retry = lset_next_ok(snap, ts, r->in.cost);
-    r->retry = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - ts + s->now;
-    lset_clear(snap);
-    free(snap);
-    return 0;
-}
-
-/* Back at the node: a grant sends r; a refusal puts it back in its queue,
- * and the node asks nothing more of the store before the store's next
- * admit time. */
-static int
-on_reply(sim *s, req *r)
-{
-    provider *p = &s->prov[r->provider];
-    pnode *nd = &p->node[r->ask_node];
-    sim_time up = r->down;      /* the next ask's way there, about */
-    int rc, q;
-
-    nd->busy = 0;
-    r->asking += s->now - r->asked;
-    if (!p->cfg.atomic && (rc = decide_on_copy(s, r)) != 0)
-        return rc;
-    if (r->granted) {
-        sim_time d = r->asking;
-        p->st.decisions++;
-        p->st.decision_sum += d;
-        if (d > p->st.decision_max)
-            p->st.decision_max = d;
-        /* A reservation's instant is in store time: the call follows it
-         * by the reply's way back, as the grant did, so fixed round trips
-         * keep the spacing the store granted. */
-        return send_at(s, r, r->provider, r->go + r->down);
-    }
-    p->st.denials++;
-    /* The node waits until its own clock reads the retry time (less the
-     * way there): skewed clocks spread the nodes' next asks. */
-    nd->hint = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - up - nd->offset;
-    if (p->cfg.poll > 0)
-        nd->hint = s->now + p->cfg.poll;
-    /* A node whose clock runs ahead asks too early and is refused again:
-     * it polls, no faster than once a millisecond. */
-    if (nd->hint <= s->now)
-        nd->hint = s->now + REASK_MIN;
-    if ((q = queue_for(s, r)) < 0 || rq_push(&s->queues[q].q, &r->node) != 0) {
-        snprintf(s->err, s->errlen, "out of memory");
-        return SIM_EIO;
-    }
-    s->queues[q].permits += r->in.cost;
-    r->state = RS_QUEUED;
-    r->queue = q;
-    return 0;
-}
-
-/* A read-then-write node's write reaches the store: last writer wins. */
-static int
-on_write(sim *s, lset *snap, int pi)
-{
-    provider *p = &s->prov[pi];
-
-    lset_clear(&p->store);
-    p->store = *snap;
-    free(snap);
-    (void)s;
-    return 0;
-}
 
 /* Rule 2's "goes": take the permits where they are decided at once and
  * send r; a central store is asked first. */
@@ -1297,10 +850,10 @@ dispatch(sim *s, req *r, int pi)
     sim_time go;
 
     if (p->central)
-        return ask(s, r, pi, n);
+        return dist_ask(s, r, pi, n);
     if (p->local) {
         lset_admit(&p->node[n].local, s->now, r->in.cost);
-        if (p->cfg.sync > 0 && log_admission(s, pi, n, r->in.cost) != 0)
+        if (p->cfg.sync > 0 && dist_log_admission(s, pi, n, r->in.cost) != 0)
             return SIM_EIO;
     }
     lset_admit(&p->store, s->now, r->in.cost);
@@ -1309,7 +862,7 @@ dispatch(sim *s, req *r, int pi)
         sim_time g = lset_go_at(&p->node[n].local, s->now);
         go = g > go ? g : go;
     }
-    return send_at(s, r, pi, go);
+    return eng_send_at(s, r, pi, go);
 }
 
 /* Is provider i, a candidate of r not held this instant, free to take it
@@ -1529,7 +1082,7 @@ static int
 wfq_tag(sim *s, req *r)
 {
     uint32_t id = r->in.client;
-    const client *c = client_of(s, r);
+    const client *c = eng_client_of(s, r);
     int64_t w = c && c->cfg.weight > 0 ? c->cfg.weight : 1;
     algo_i128 start;
 
@@ -1570,7 +1123,7 @@ enqueue(sim *s, req *r)
             goto oom;
         return 0;
     }
-    q = queue_for(s, r);
+    q = eng_queue_for(s, r);
     if (q < 0 || rq_push(&s->queues[q].q, &r->node) != 0)
         goto oom;
     s->queues[q].permits += r->in.cost;
@@ -1585,43 +1138,23 @@ oom:
 /* An attempt is submitted (r became ready, or its client sends it again):
  * a paused client holds it; the client's quota may refuse it, with the
  * instant the quota would take it as the retry-after. */
-static int
-submit(sim *s, req *r)
+int
+eng_submit(sim *s, req *r)
 {
-    client *c = client_of(s, r);
+    client *c = eng_client_of(s, r);
     sim_time t;
 
     if (c && c->paused_until != SIM_NONE)
-        return hold(s, c, r);
+        return client_hold(s, c, r);
     if (c && c->cfg.has_quota) {
         t = lset_next_ok(&c->quota, s->now, r->in.cost);
         if (t != s->now)
-            return react(s, r, SIM_REJECTED, -1, t);
+            return client_react(s, r, SIM_REJECTED, -1, t);
         lset_admit(&c->quota, s->now, r->in.cost);
     }
     return enqueue(s, r);
 }
 
-/* A wait_reset pause ends: the held requests go again, best first, until
- * one is refused and the client pauses anew. */
-static int
-on_resume(sim *s, client *c)
-{
-    rq_node *n;
-    int rc;
-
-    if (c->paused_until != s->now)
-        return 0;               /* a later pause replaced this one */
-    c->paused_until = SIM_NONE;
-    while (c->paused_until == SIM_NONE && (n = rq_peek(&c->held))) {
-        req *r = (req *)n;
-        rq_remove(&c->held, n);
-        r->ready = s->now;
-        if ((rc = submit(s, r)) != 0)
-            return rc;
-    }
-    return 0;
-}
 
 /* Reads the next request from the source and schedules its arrival. */
 static int
@@ -1656,7 +1189,7 @@ read_next(sim *s)
     r->asking = 0;
     r->snap = NULL;
     s->requests++;
-    return push_event(s, in.at, RANK_ARRIVE, EV_ARRIVE, r, 0);
+    return eng_push_event(s, in.at, RANK_ARRIVE, EV_ARRIVE, r, 0);
 }
 
 static int
@@ -1668,13 +1201,13 @@ on_arrive(sim *s, req *r)
         return rc;
     if (r->in.deadline != SIM_NEVER) {
         if (r->in.deadline <= s->now)
-            return finish(s, r, SIM_EXPIRED, -1);
-        if ((rc = push_event(s, r->in.deadline, RANK_EXPIRE, EV_EXPIRE, r, 0)))
+            return eng_finish(s, r, SIM_EXPIRED, -1);
+        if ((rc = eng_push_event(s, r->in.deadline, RANK_EXPIRE, EV_EXPIRE, r, 0)))
             return rc;
     }
     if (r->ready > s->now)
-        return push_event(s, r->ready, RANK_ARRIVE, EV_READY, r, 0);
-    return submit(s, r);
+        return eng_push_event(s, r->ready, RANK_ARRIVE, EV_READY, r, 0);
+    return eng_submit(s, r);
 }
 
 /* A completion: permits come back; a failure goes to the client, except
@@ -1687,8 +1220,8 @@ on_done(sim *s, req *r)
     lset_release(&p->store, s->now, r->in.cost);
     p->inflight--;
     if (r->outcome == SIM_FAILED && !s->ending)
-        return react(s, r, SIM_FAILED, r->provider, SIM_NEVER);
-    return finish(s, r, r->outcome, r->provider);
+        return client_react(s, r, SIM_FAILED, r->provider, SIM_NEVER);
+    return eng_finish(s, r, r->outcome, r->provider);
 }
 
 /* The deadline: a waiting request expires; one its client holds is
@@ -1697,15 +1230,15 @@ static int
 on_expire(sim *s, req *r)
 {
     if (r->state == RS_PENDING || r->state == RS_QUEUED)
-        return finish(s, r, SIM_EXPIRED, -1);
+        return eng_finish(s, r, SIM_EXPIRED, -1);
     if (r->state == RS_HELD)
-        return finish(s, r, SIM_DROPPED, -1);
+        return eng_finish(s, r, SIM_DROPPED, -1);
     if (r->state == RS_ASKING) {
         s->prov[r->provider].node[r->ask_node].busy = 0;
-        return finish(s, r, SIM_EXPIRED, -1);
+        return eng_finish(s, r, SIM_EXPIRED, -1);
     }
     if (r->state == RS_RESERVED)    /* its permit is lost */
-        return finish(s, r, SIM_EXPIRED, -1);
+        return eng_finish(s, r, SIM_EXPIRED, -1);
     return 0;
 }
 
@@ -1717,7 +1250,7 @@ handle(sim *s, const heap_ev *ev)
 
     if (ev->kind == EV_WRITE) {
         s->events++;
-        return on_write(s, ev->ptr, ev->arg);
+        return dist_on_write(s, ev->ptr, ev->arg);
     }
     if (r && r->gen != ev->gen)
         return 0;               /* the request finished: a dead event */
@@ -1734,17 +1267,17 @@ handle(sim *s, const heap_ev *ev)
     case EV_ARRIVE:
         return on_arrive(s, r);
     case EV_RESUME:
-        return on_resume(s, &s->cl[ev->arg]);
+        return client_on_resume(s, &s->cl[ev->arg]);
     case EV_STORE:
-        return on_store(s, r);
+        return dist_on_store(s, r);
     case EV_REPLY:
-        return on_reply(s, r);
+        return dist_on_reply(s, r);
     case EV_SEND:
-        return send(s, r, ev->arg);
+        return eng_send(s, r, ev->arg);
     case EV_SYNC:
-        return on_sync(s, ev->arg);
+        return dist_on_sync(s, ev->arg);
     default:                    /* EV_READY, EV_RESUBMIT */
-        return submit(s, r);
+        return eng_submit(s, r);
     }
 }
 
@@ -1759,7 +1292,7 @@ schedule_switches(sim *s)
 
     for (int i = 0; i < s->np; i++)
         for (int k = 0; k < s->prov[i].cfg.nswitch; k++)
-            if ((rc = push_event(s, s->prov[i].cfg.schedule[k].at,
+            if ((rc = eng_push_event(s, s->prov[i].cfg.schedule[k].at,
                                  RANK_SWITCH, EV_SWITCH, NULL, i)) != 0)
                 return rc;
     return 0;
@@ -1772,7 +1305,7 @@ expire_all(sim *s, rq *q)
     int rc;
 
     while ((n = rq_peek(q)))
-        if ((rc = finish(s, (req *)n, SIM_EXPIRED, -1)) != 0)
+        if ((rc = eng_finish(s, (req *)n, SIM_EXPIRED, -1)) != 0)
             return rc;
     return 0;
 }
@@ -1797,16 +1330,16 @@ drain(sim *s)
             continue;
         if ((ev.kind == EV_STORE || ev.kind == EV_REPLY ||
              ev.kind == EV_SEND) &&
-            (rc = finish(s, r, SIM_EXPIRED, -1)) != 0)
+            (rc = eng_finish(s, r, SIM_EXPIRED, -1)) != 0)
             return rc;
         if (ev.kind == EV_DONE && (rc = on_done(s, r)) != 0)
             return rc;
         if ((ev.kind == EV_READY || ev.kind == EV_RESUBMIT) &&
-            (rc = finish(s, r, SIM_EXPIRED, -1)) != 0)
+            (rc = eng_finish(s, r, SIM_EXPIRED, -1)) != 0)
             return rc;
         if (ev.kind == EV_ARRIVE) {
             s->requests--;      /* read ahead, never arrived */
-            req_release(s, r);
+            eng_req_release(s, r);
         }
     }
     for (int q = 0; q < s->nq; q++)
