@@ -18,6 +18,8 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 CFLAGS  += $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
+# build/san/ratesim would look for its gnuplot templates in build/plots/.
+export RATESIM_PLOTS ?= $(CURDIR)/plots
 endif
 LIB_SRC := $(wildcard sim/*.c sim/io/*.c algos/*.c)
 CLI_SRC := $(wildcard sim/cli/*.c)
@@ -125,6 +127,33 @@ fuzz-%: $(FZ)/fuzz_%
 	  { tail -n 60 $(FZ)/$*.log; echo "fuzz $*: FAILED (log $(FZ)/$*.log)"; exit 1; }
 	@grep -E '^(stat::|Done|#[0-9]+.*DONE)' $(FZ)/$*.log | sed 's/^/  $*: /'
 
+# ---------------------------------------------------------------- memcheck
+# make memcheck: command-line tests with every ratesim they start run under
+# valgrind's memcheck (through a wrapper script); an invalid access, a use
+# of uninitialised memory or a definite leak fails it, with valgrind's
+# report. MEMCHECK_TESTS picks the test files. A run whose stderr is a
+# terminal runs bare: the progress test waits for output valgrind's pace
+# would not give it in time.
+MEMCHECK_TESTS ?= tests/cli_test.py tests/cli_tools_test.py \
+                  tests/cli_hardening_test.py
+MC := $(B)/memcheck
+
+memcheck-deps:
+	@sh scripts/install-deps.sh memcheck
+
+memcheck: deps memcheck-deps
+	@$(MAKE) --no-print-directory $(B)/ratesim
+	@rm -rf $(MC) && mkdir -p $(MC) && chmod 777 $(MC)
+	@printf '#!/bin/sh\n[ -t 2 ] && exec %s "$$@"\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=%s/vg.%%p.log %s "$$@"\n' \
+	  "$(abspath $(B))/ratesim" "$(abspath $(MC))" "$(abspath $(B))/ratesim" \
+	  > $(MC)/ratesim
+	@chmod 755 $(MC)/ratesim
+	@set -e; for t in $(MEMCHECK_TESTS); do python3 $$t $(MC)/ratesim; done
+	@bad=$$(find $(MC) -name 'vg.*.log' -size +0 | head -n 5); \
+	if [ -n "$$bad" ]; then head -n 40 $$bad; \
+	  echo "memcheck: valgrind found errors (logs in $(MC))"; exit 1; fi
+	@echo "memcheck: $$(ls $(MC) | grep -c '^vg') runs under valgrind, clean"
+
 install: $(B)/ratesim
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(B)/ratesim $(DESTDIR)$(PREFIX)/bin/ratesim
@@ -132,7 +161,8 @@ install: $(B)/ratesim
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test check bench demo install clean fuzz fuzz-deps
+.PHONY: all deps test check bench demo install clean fuzz fuzz-deps \
+        memcheck memcheck-deps
 .SECONDARY: $(LIB_OBJ) $(TEST_OBJ) $(TEST_BIN:%=%.o) \
             $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%.o) $(B)/fuzz/fuzz.o \
             $(B)/fuzz/replay.o $(FUZZ_NAMES:%=$(FZ)/fuzz/fuzz_%.o) \
