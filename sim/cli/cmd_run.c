@@ -3,7 +3,9 @@
  * `ratesim run`: read a scenario and a workload, simulate, record every
  * attempt in SQLite inside one transaction, print the summary. On any
  * failure, or on SIGINT/SIGTERM, the transaction is rolled back so the
- * database holds nothing of the run.
+ * database holds nothing of the run. The scenario is a file (-c), flags
+ * (--provider, --client, --sim, --set: sim/cli/scnopt.h), or a file with
+ * flags over it.
  */
 #include "sim/cli/cli.h"
 
@@ -21,6 +23,7 @@
 #include "sim/cli/recrun.h"
 #include "sim/cli/report.h"
 #include "sim/cli/runner.h"
+#include "sim/cli/scnopt.h"
 #include "sim/engine.h"
 #include "sim/io/recorder.h"
 #include "sim/io/units.h"
@@ -29,7 +32,10 @@
 
 static const char run_usage[] =
     "usage: ratesim run -w WORKLOAD -c SCENARIO [--algo NAME] [--seed N]\n"
-    "                   [--db FILE|none] [--label L] [--json]\n";
+    "                   [--db FILE|none] [--label L] [--json]\n"
+    "       ratesim run -w WORKLOAD [-c SCENARIO] --provider NAME:ALGO:RATE...\n"
+    "                   [--client NAME:KEY=VALUE...] [--sim KEY=VALUE,...]\n"
+    "                   [--set SECTION.KEY=VALUE ...] [options as above]\n";
 
 static const char run_help[] =
     "\nSimulate WORKLOAD (CSV, '-' for standard input) against SCENARIO (INI)\n"
@@ -39,6 +45,10 @@ static const char run_help[] =
     "digest, a fingerprint of every dispatch.\n\n"
     "  -w, --workload FILE  requests to simulate (SPEC section 3)\n"
     "  -c, --scenario FILE  providers, limits and options (SPEC section 4)\n"
+    SCNOPT_HELP
+    "                       (the scenario: -c, these flags, or both; flags\n"
+    "                       are checked as the same keys in a file, and a\n"
+    "                       bad one is reported against the flag)\n"
     "      --algo NAME      give every provider's rate limit this algorithm,\n"
     "                       keeping its rate N/W; a burst the new algorithm\n"
     "                       needs and the scenario did not give is N, so\n"
@@ -56,6 +66,7 @@ typedef struct run_opts {
     const char *workload, *scenario, *algo, *db, *label;
     uint64_t seed;
     int has_seed, json;
+    scnopt flags;
 } run_opts;
 
 typedef struct run_ctx {
@@ -85,15 +96,22 @@ parse_opts(int argc, char **argv, run_opts *o)
         {"label", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        SCNOPT_LONGS,
         {NULL, 0, NULL, 0},
     };
     int c;
 
     memset(o, 0, sizeof *o);
     o->db = DEFAULT_DB;
+    if (scnopt_init(&o->flags, argc) != 0) {
+        cli_error("out of memory");
+        return CLI_IO;
+    }
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":w:c:h", longs, NULL)) != -1) {
         int64_t v;
+        if (scnopt_take(&o->flags, c, optarg))
+            continue;
         switch (c) {
         case 'w': o->workload = optarg; break;
         case 'c': o->scenario = optarg; break;
@@ -128,11 +146,12 @@ parse_opts(int argc, char **argv, run_opts *o)
             return CLI_USAGE;
         }
     }
-    if (optind < argc || !o->workload || !o->scenario) {
+    if (optind < argc || !o->workload || (!o->scenario && !o->flags.n)) {
         if (optind < argc)
             cli_error("unexpected argument \"%s\"", argv[optind]);
         else
-            cli_error("run: -w WORKLOAD and -c SCENARIO are required");
+            cli_error("run: -w WORKLOAD and -c SCENARIO (or --provider "
+                      "flags) are required");
         fputs(run_usage, stderr);
         return CLI_USAGE;
     }
@@ -196,7 +215,8 @@ simulate(const run_opts *o)
 {
     char err[1024] = "", wl_sha[65], dg[33];
     runner_in in = {.workload = o->workload, .scenario = o->scenario,
-                    .algo = o->algo, .seed = o->seed, .has_seed = o->has_seed};
+                    .algo = o->algo, .seed = o->seed, .has_seed = o->has_seed,
+                    .flags = o->flags.flag, .nflags = o->flags.n};
     runner *rn = NULL;
     run_ctx ctx = {0};
     int64_t run_id = 0;
@@ -270,7 +290,8 @@ cmd_run(int argc, char **argv)
     run_opts o;
     int rc = parse_opts(argc, argv, &o);
 
-    if (rc != 0)
-        return rc < 0 ? CLI_OK : rc;
-    return simulate(&o);
+    if (rc == 0)
+        rc = simulate(&o);
+    scnopt_clear(&o.flags);
+    return rc < 0 ? CLI_OK : rc;
 }

@@ -21,6 +21,7 @@ static const struct command {
     {"import", cmd_import, "turn a web server access log into a workload"},
     {"compare", cmd_compare, "run algorithms side by side; figures and report"},
     {"plot", cmd_plot, "figures and report of runs already in a database"},
+    {"scenario", cmd_scenario, "check a scenario (file and flags); print it"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

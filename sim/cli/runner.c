@@ -2,7 +2,8 @@
  *
  * The runner (see runner.h). It owns the scenario's sim_config, the
  * workload reader and the engine, so a command holds one object and frees
- * it once.
+ * it once. A scenario with flags is assembled by the overlay and read from
+ * its text; one without is read from its file as it always was.
  */
 #include "sim/cli/runner.h"
 
@@ -50,6 +51,54 @@ open_workload(runner *r, const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* The file and the flags over it, through the overlay. */
+static int
+load_overlay(const runner_in *in, sim_config *cfg, char sha[65], char *err,
+             size_t errlen)
+{
+    ovl *o = NULL;
+    const char *const *where;
+    const char *text;
+    size_t len;
+    int rc, nlines;
+
+    if ((rc = ovl_build(&o, in->scenario, in->flags, in->nflags, err,
+                        errlen)) != 0)
+        return rc;
+    text = ovl_text(o, &len);
+    where = ovl_where(o, &nlines);
+    rc = scn_load_text(ovl_name(o), text, len, where, nlines, cfg, err,
+                       errlen);
+    if (rc == 0 && ovl_sha256(o, sha) != 0)
+        sha[0] = '\0';
+    ovl_free(o);
+    return rc;
+}
+
+int
+runner_scenario(const runner_in *in, sim_config *cfg, char sha[65],
+                char *err, size_t errlen)
+{
+    int rc;
+
+    sha[0] = '\0';
+    if (in->nflags > 0 || !in->scenario)
+        rc = load_overlay(in, cfg, sha, err, errlen);
+    else if ((rc = scn_load(in->scenario, cfg, err, errlen)) == 0 &&
+             scn_sha256(in->scenario, sha) != 0)
+        sha[0] = '\0';
+    if (rc != 0)
+        return rc;
+    if (in->has_seed)
+        cfg->seed = in->seed;
+    if (in->algo &&
+        (rc = scn_override_algo(cfg, in->algo, err, errlen)) != 0) {
+        scn_clear(cfg);
+        return rc;
+    }
+    return 0;
+}
+
 int
 runner_open(runner **out, const runner_in *in, char *err, size_t errlen)
 {
@@ -61,16 +110,9 @@ runner_open(runner **out, const runner_in *in, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }
-    if ((rc = scn_load(in->scenario, &r->cfg, err, errlen)) != 0)
+    if ((rc = runner_scenario(in, &r->cfg, r->scn_sha, err, errlen)) != 0)
         goto fail;
     r->loaded = 1;
-    if (in->has_seed)
-        r->cfg.seed = in->seed;
-    if (in->algo &&
-        (rc = scn_override_algo(&r->cfg, in->algo, err, errlen)) != 0)
-        goto fail;
-    if (scn_sha256(in->scenario, r->scn_sha) != 0)
-        r->scn_sha[0] = '\0';
     if ((rc = open_workload(r, in->workload, err, errlen)) != 0 ||
         (rc = sim_new(&r->s, &r->cfg, err, errlen)) != 0)
         goto fail;

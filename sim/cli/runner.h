@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sim/engine.h"
+#include "sim/io/overlay.h"
 
 typedef struct runner_in {
     const char *workload;       /* path, or "-" for standard input */
@@ -20,6 +21,8 @@ typedef struct runner_in {
     const char *algo;           /* NULL: the scenario's algorithms */
     uint64_t seed;
     int has_seed;               /* replace the scenario's seed */
+    const ovl_flag *flags;      /* --provider, --client, --sim, --set over */
+    int nflags;                 /* the scenario (which may then be NULL) */
 } runner_in;
 
 /* A row and the names it refers to (provider NULL when none). */
@@ -28,6 +31,14 @@ typedef int (*runner_row_fn)(void *ctx, const sim_row *row,
                              char *err, size_t errlen);
 
 typedef struct runner runner;
+
+/* Reads in's scenario into *cfg: the file, the flags over it (through
+ * sim/io/overlay.h, so errors name the flag), then --seed and --algo.
+ * sha gets the SHA-256 of the scenario's text: the file's when no flag
+ * changed it, else that of the text ovl built (empty when unknown).
+ * Returns 0, or 2/3 with a message; on failure *cfg holds nothing. */
+int runner_scenario(const runner_in *in, sim_config *cfg, char sha[65],
+                    char *err, size_t errlen);
 
 /* Reads and checks the inputs. Returns 0, or 2/3 with a message. */
 int runner_open(runner **out, const runner_in *in, char *err, size_t errlen);

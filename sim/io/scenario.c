@@ -82,6 +82,9 @@ typedef struct scn_client {
 
 typedef struct scn_ctx {
     const char *path;
+    const char *const *where; /* where[i] names line i + 1; NULL: path:line */
+    int nwhere;
+    char ref[256];            /* line_ref's text */
     char *err;
     size_t errlen;
     int failed;
@@ -118,8 +121,12 @@ fail(scn_ctx *x, int line, const char *key, const char *fmt, ...)
     x->failed = 1;
     if (x->errlen == 0)
         return 0;
-    n = line > 0 ? snprintf(x->err, x->errlen, "%s:%d: ", x->path, line)
-                 : snprintf(x->err, x->errlen, "%s: ", x->path);
+    if (line > 0 && line <= x->nwhere && x->where[line - 1])
+        n = snprintf(x->err, x->errlen, "%s: ", x->where[line - 1]);
+    else if (line > 0)
+        n = snprintf(x->err, x->errlen, "%s:%d: ", x->path, line);
+    else
+        n = snprintf(x->err, x->errlen, "%s: ", x->path);
     if (key && n >= 0 && (size_t)n < x->errlen)
         n += snprintf(x->err + n, x->errlen - (size_t)n, "%s: ", key);
     if (n < 0 || (size_t)n >= x->errlen)
@@ -128,6 +135,19 @@ fail(scn_ctx *x, int line, const char *key, const char *fmt, ...)
     vsnprintf(x->err + n, x->errlen - (size_t)n, fmt, ap);
     va_end(ap);
     return 0;
+}
+
+/* How a message refers to another line: "line 12" in a file, or where
+ * that line came from (a file line, a flag) when the text was assembled
+ * by the caller. */
+static const char *
+line_ref(scn_ctx *x, int line)
+{
+    if (line > 0 && line <= x->nwhere && x->where[line - 1])
+        snprintf(x->ref, sizeof x->ref, "%s", x->where[line - 1]);
+    else
+        snprintf(x->ref, sizeof x->ref, "line %d", line);
+    return x->ref;
 }
 
 /* A value that did not parse: the reason, then the value as written. */
@@ -889,8 +909,8 @@ check_form(scn_ctx *x, const scn_prov *P, int k)
         return 1;
     return fail(x, x->lineno, prov_keys[k].name,
                 "use either algo/rate/burst or limit lines, not both "
-                "(%s at line %d)", prov_keys[other].name,
-                P->key_line[other]);
+                "(%s at %s)", prov_keys[other].name,
+                line_ref(x, P->key_line[other]));
 }
 
 static int
@@ -909,8 +929,8 @@ prov_key(scn_ctx *x, const char *name, const char *v)
                     "unknown key in [provider %s] (%s)", P->c.name, list);
     }
     if (P->key_line[k] && k != PK_LIMIT)
-        return fail(x, x->lineno, name, "given twice (first at line %d)",
-                    P->key_line[k]);
+        return fail(x, x->lineno, name, "given twice (first at %s)",
+                    line_ref(x, P->key_line[k]));
     if (!check_form(x, P, k))
         return 0;
     if (!P->key_line[k])
@@ -978,12 +998,12 @@ check_order(scn_ctx *x, const scn_prov *P)
             continue;
         if (line)
             return fail(x, line, "order",
-                        "%d is already the order of provider %s (line %d)",
-                        P->c.order, Q->c.name, qline);
+                        "%d is already the order of provider %s (%s)",
+                        P->c.order, Q->c.name, line_ref(x, qline));
         return fail(x, P->line, "order",
                     "provider %s has no order and its position, %d, is "
-                    "already the order of provider %s (line %d)",
-                    P->c.name, P->c.order, Q->c.name, qline);
+                    "already the order of provider %s (%s)",
+                    P->c.name, P->c.order, Q->c.name, line_ref(x, qline));
     }
     return 1;
 }
@@ -1190,8 +1210,8 @@ client_key(scn_ctx *x, const char *name, const char *v)
         return fail(x, x->lineno, name, "unknown key in [client %s] "
                     "(quota, quota_algo, on_reject, weight)", C->c.name);
     if (C->key_line[k])
-        return fail(x, x->lineno, name, "given twice (first at line %d)",
-                    C->key_line[k]);
+        return fail(x, x->lineno, name, "given twice (first at %s)",
+                    line_ref(x, C->key_line[k]));
     C->key_line[k] = x->lineno;
     return client_keys[k].parse(x, C, v);
 }
@@ -1235,8 +1255,8 @@ start_client(scn_ctx *x, span name)
     for (C = x->cl; C != NULL && C < x->cl + x->ncl; C++)
         if (span_is(name, C->c.name))
             return fail(x, x->lineno, "client",
-                        "duplicate name \"%s\" (first at line %d)",
-                        C->c.name, C->line);
+                        "duplicate name \"%s\" (first at %s)",
+                        C->c.name, line_ref(x, C->line));
     if (x->ncl == x->capcl) {
         int cap = x->capcl ? 2 * x->capcl : 8;
         scn_client *nc = realloc(x->cl, (size_t)cap * sizeof *nc);
@@ -1338,8 +1358,8 @@ sim_key(scn_ctx *x, const char *name, const char *v)
         return fail(x, x->lineno, name,
                     "unknown key in [sim] (seed, until, queue, route)");
     if (x->sim_key_line[k])
-        return fail(x, x->lineno, name, "given twice (first at line %d)",
-                    x->sim_key_line[k]);
+        return fail(x, x->lineno, name, "given twice (first at %s)",
+                    line_ref(x, x->sim_key_line[k]));
     x->sim_key_line[k] = x->lineno;
     return sim_keys[k].parse(x, v);
 }
@@ -1386,7 +1406,8 @@ start_sim(scn_ctx *x)
 {
     if (x->sim_line)
         return fail(x, x->lineno, "[sim]",
-                    "duplicate section (first at line %d)", x->sim_line);
+                    "duplicate section (first at %s)",
+                    line_ref(x, x->sim_line));
     x->sim_line = x->lineno;
     x->sec = SEC_SIM;
     return 1;
@@ -1405,8 +1426,8 @@ start_provider(scn_ctx *x, span name)
     for (P = x->prov; P != NULL && P < x->prov + x->nprov; P++)
         if (span_is(name, P->c.name))
             return fail(x, x->lineno, "provider",
-                        "duplicate name \"%s\" (first at line %d)",
-                        P->c.name, P->line);
+                        "duplicate name \"%s\" (first at %s)",
+                        P->c.name, line_ref(x, P->line));
     if (x->nprov == x->cap) {
         int cap = x->cap ? 2 * x->cap : 8;
         scn_prov *np = realloc(x->prov, (size_t)cap * sizeof *np);
@@ -1624,6 +1645,31 @@ build_config(scn_ctx *x, sim_config *cfg)
     return 1;
 }
 
+/* Parses x->buf (x->len bytes) into cfg. Returns 0 or 2 (message in
+ * x->err); on failure *cfg holds nothing to free. */
+static int
+parse(scn_ctx *x, sim_config *cfg)
+{
+    int rc;
+
+    *cfg = (sim_config){ .seed = 1, .until = SIM_NEVER,
+                         .queue = SIM_QUEUE_PRIORITY,
+                         .route = SIM_ROUTE_ORDERED };
+    rc = ini_parse_stream(read_line, x, on_key, x);
+    if (!x->failed)
+        finish_section(x);
+    if (!x->failed && rc != 0) /* not expected: the reader pre-checks lines */
+        fail(x, rc > 0 ? rc : 0, NULL, "%s",
+             rc == -2 ? strerror(ENOMEM) : "cannot parse this line");
+    if (!x->failed)
+        build_config(x, cfg);
+    free_staged(x);
+    if (!x->failed)
+        return 0;
+    scn_clear(cfg);
+    return SIM_EINPUT;
+}
+
 int
 scn_load(const char *path, sim_config *cfg, char *err, size_t errlen)
 {
@@ -1637,23 +1683,22 @@ scn_load(const char *path, sim_config *cfg, char *err, size_t errlen)
         return SIM_EINPUT;
     }
     x.buf = buf;
-    *cfg = (sim_config){ .seed = 1, .until = SIM_NEVER,
-                         .queue = SIM_QUEUE_PRIORITY,
-                         .route = SIM_ROUTE_ORDERED };
-    rc = ini_parse_stream(read_line, &x, on_key, &x);
-    if (!x.failed)
-        finish_section(&x);
-    if (!x.failed && rc != 0) /* not expected: the reader pre-checks lines */
-        fail(&x, rc > 0 ? rc : 0, NULL, "%s",
-             rc == -2 ? strerror(ENOMEM) : "cannot parse this line");
-    if (!x.failed)
-        build_config(&x, cfg);
+    rc = parse(&x, cfg);
     free(buf);
-    free_staged(&x);
-    if (!x.failed)
-        return 0;
-    scn_clear(cfg);
-    return SIM_EINPUT;
+    return rc;
+}
+
+int
+scn_load_text(const char *name, const char *text, size_t len,
+              const char *const *where, int nwhere, sim_config *cfg,
+              char *err, size_t errlen)
+{
+    scn_ctx x = { .path = name, .where = where, .nwhere = where ? nwhere : 0,
+                  .err = err, .errlen = errlen, .cfg = cfg,
+                  .buf = text, .len = len };
+
+    memset(cfg, 0, sizeof *cfg);
+    return parse(&x, cfg);
 }
 
 int
