@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Command-line tests of ratesim in batch: scenarios from flags (--provider,
---client, --sim, --set) and `scenario --print`. They run the built ratesim
-on real files and check what it prints, its exit code and the databases it
-leaves.
+--client, --sim, --set) and `scenario --print`; `merge`. They run the built
+ratesim on real files and check what it prints, its exit code and the
+databases it leaves.
 
 Usage: python3 tests/cli_batch_test.py build/ratesim
 Ends with the line "batch: N passed, N failed" and exits non-zero on any
@@ -250,13 +250,100 @@ def test_bad_flags():
           r.stderr, r.stderr)
 
 
+# ---------------------------------------------------------------------
+# merge
+
+def table_counts(db):
+    return db_rows(db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*)"
+                   " FROM providers), (SELECT count(*) FROM provider_stats),"
+                   " (SELECT count(*) FROM dispatches)")[0]
+
+
+def test_merge_twice():
+    scn = write("merge.ini", SCN)
+    a, b, out = tmp("shard-a.db"), tmp("shard-b.db"), tmp("merged.db")
+    for seed in ["1", "2"]:
+        run("run", "-w", DEMO_CSV, "-c", scn, "--seed", seed, "--db", a,
+            "--label", "a")
+    for seed in ["1", "3"]:
+        run("run", "-w", DEMO_CSV, "-c", scn, "--seed", seed, "--db", b,
+            "--label", "b")
+    ca, cb = table_counts(a), table_counts(b)
+    m1 = run("merge", out, a, b)
+    check("merge ok", m1.returncode == 0 and "4 copied, 0 already" in
+          m1.stdout, m1.stdout + m1.stderr)
+    first = table_counts(out)
+    check("merge copies all four tables", first == tuple(
+        x + y for x, y in zip(ca, cb)), (first, ca, cb))
+    m2 = run("merge", out, a, b)
+    check("merge twice: no duplicates", m2.returncode == 0 and
+          table_counts(out) == first and "0 copied, 4 already" in m2.stdout,
+          (table_counts(out), m2.stdout))
+    ids = db_rows(out, "SELECT run_id, label, seed FROM runs ORDER BY run_id")
+    check("fresh ids in input order", ids == [
+        (1, "a", 1), (2, "a", 2), (3, "b", 1), (4, "b", 3)], ids)
+    # The rows moved with their run, under its new id.
+    src = db_rows(b, "SELECT req_id, attempt, outcome, t_dispatch FROM "
+                  "dispatches WHERE run_id = 2 ORDER BY 1, 2")
+    dst = db_rows(out, "SELECT req_id, attempt, outcome, t_dispatch FROM "
+                  "dispatches WHERE run_id = 4 ORDER BY 1, 2")
+    check("rows follow the run", src == dst and len(src) > 300, len(src))
+    # Same digest under another label is another run.
+    c = tmp("shard-c.db")
+    run("run", "-w", DEMO_CSV, "-c", scn, "--seed", "1", "--db", c,
+        "--label", "c")
+    m3 = run("merge", out, c, c)
+    check("label counts; a run twice in the inputs is copied once",
+          "1 copied, 1 already" in m3.stdout, m3.stdout)
+
+
+def test_merge_refuses():
+    out = tmp("refuse.db")
+    good = tmp("good.db")
+    run("run", "-w", DEMO_CSV, "-c", DEMO_INI, "--db", good)
+    run("merge", out, good)
+    before = table_counts(out)
+    v2 = tmp("v2.db")
+    shutil.copy(good, v2)
+    con = sqlite3.connect(v2)
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+    r = run("merge", out, good, v2)
+    check("other version refused", r.returncode == 2 and
+          "v2.db: schema version 2; this ratesim reads version 1" in
+          r.stderr, r.stderr)
+    odd = tmp("odd.db")
+    con = sqlite3.connect(odd)
+    con.execute("CREATE TABLE runs(run_id INTEGER PRIMARY KEY, label TEXT)")
+    con.commit()
+    con.close()
+    r = run("merge", out, odd)
+    check("other columns refused", r.returncode == 2 and "odd.db: table "
+          "runs:" in r.stderr, r.stderr)
+    junk = write("junk.db", "not a database\n" * 100)
+    r = run("merge", out, junk)
+    check("not a database", r.returncode == 2 and "junk.db: " in r.stderr,
+          r.stderr)
+    r = run("merge", out, tmp("missing.db"))
+    check("missing input", r.returncode == 2 and "missing.db: No such file"
+          in r.stderr, r.stderr)
+    check("refusals leave out alone", table_counts(out) == before,
+          table_counts(out))
+    r = run("merge", out)
+    check("merge usage", r.returncode == 2 and "usage" in r.stderr, r.stderr)
+    check("version stamped", db_rows(good, "PRAGMA user_version") == [(1,)],
+          db_rows(good, "PRAGMA user_version"))
+
+
 def test_help():
-    for cmd in ["scenario"]:
+    for cmd in ["merge", "scenario"]:
         r = run(cmd, "--help")
         check("%s --help" % cmd, r.returncode == 0 and "usage" in r.stdout,
               r.stderr)
     r = run("--help")
-    check("commands listed", "scenario" in r.stdout, r.stdout)
+    check("commands listed", all(c in r.stdout for c in
+                                 ["merge", "scenario"]), r.stdout)
 
 
 def main():

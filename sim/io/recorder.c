@@ -47,6 +47,10 @@
  * committed nor rolled back; r->pending tuples of the staging insert are
  * bound, the others are NULL; outside a run the staging tables are empty.
  *
+ * Versions: the file's user_version holds REC_SCHEMA_VERSION, stamped at
+ * open on a file that has none (0: new, or older than the stamp), so that
+ * `merge` can refuse a database whose tables mean something else.
+ *
  * Errors are returned as 3 with "path: reason" in the caller's buffer, the
  * reason being SQLite's message. Nothing here prints or exits.
  */
@@ -319,6 +323,27 @@ rec_prepare(rec *r)
     return rc;
 }
 
+/* Stamps a database without a schema version (new, or written before
+ * versions were stamped: the same tables) with REC_SCHEMA_VERSION. */
+static int
+rec_stamp(rec *r)
+{
+    sqlite3_stmt *st;
+    char sql[64];
+    int v = -1, rc;
+
+    rc = sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (v != 0)
+        return SQLITE_OK;
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", REC_SCHEMA_VERSION);
+    return sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+}
+
 /* Settings, schema and statements of a freshly opened connection. */
 static int
 rec_setup(rec *r)
@@ -334,6 +359,8 @@ rec_setup(rec *r)
      * rather than at the first run. */
     if (rc == SQLITE_OK && sqlite3_db_readonly(r->db, "main") == 1)
         rc = SQLITE_READONLY;
+    if (rc == SQLITE_OK)
+        rc = rec_stamp(r);
     /* WAL is a property of the file: set once, it stays. (A file in use by
      * an older rollback-journal reader stays as it is; that works too.) */
     if (rc == SQLITE_OK)

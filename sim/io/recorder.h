@@ -17,6 +17,12 @@
 
 #include "sim/engine.h"
 
+/* The version of the schema rec_open writes, kept in the database's
+ * user_version. A file from before versions were stamped reads 0 and has
+ * the same tables; rec_open stamps it. (`ratesim merge` refuses any other
+ * version, so bump this when a table changes.) */
+#define REC_SCHEMA_VERSION 1
+
 typedef struct rec rec;
 
 /* What describes a run in the runs table. Strings may be NULL. */

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Merging result databases (see merge.h), on a connection of its own to
+ * the output.
+ *
+ * How. SQLite attaches at most ten databases at once and cannot attach or
+ * detach inside a transaction, so the inputs cannot all be open in the
+ * output's transaction. Instead each input in turn is attached read-only,
+ * checked, and copied whole into the connection's temporary schema (the
+ * tables m_runs, m_providers, m_pstats, m_dispatches: the output's columns
+ * plus src, the input's index, and for runs ord, the caller's rank), then
+ * detached. Then one BEGIN IMMEDIATE on the output copies the staged runs
+ * over in (ord, src, run_id) order: each run row gets the output's next
+ * id, its other rows follow with that id, and m_map records old id -> new
+ * id. The rank comes from the caller through an SQL function, mrg_rank. That is the recorder's staging design
+ * (recorder.c) for the same reason: the output's write lock is held only
+ * for the copy.
+ *
+ * Duplicates. A run is the same run when its digest, label, algorithm,
+ * seed, workload_sha256 and scenario_sha256 are all equal (IS, so NULLs
+ * match): the same inputs gave the same dispatches under the same name.
+ * m_have holds those keys for the output's runs, read inside the write
+ * transaction (so a run another process committed just before counts) and
+ * grown with each run copied, so a run present twice in the inputs is
+ * copied once.
+ *
+ * Versions. rec_open creates the output's tables and stamps
+ * REC_SCHEMA_VERSION; an input must carry the same version, or 0 (written
+ * before stamping), and its four tables must have the output's columns in
+ * the output's order, which is what lets the staging copy by position.
+ *
+ * Errors: 2 for an input that cannot be used (missing, not a database,
+ * another version), 3 for the output; "path: reason" in the caller's
+ * buffer. Nothing prints. Closing the connection on a failure rolls back
+ * whatever was begun and drops the staging tables.
+ */
+#include "sim/io/merge.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "sim/io/recorder.h"
+
+#define MRG_EINPUT 2
+#define MRG_EIO 3
+#define MRG_BUSY_MS (10 * 60 * 1000)
+
+/* The tables merged, with the rows of each run copied by run_id. */
+static const char *const mrg_tables[] = {
+    "runs", "providers", "provider_stats", "dispatches"
+};
+static const char *const mrg_stage[] = {
+    "m_runs", "m_providers", "m_pstats", "m_dispatches"
+};
+#define MRG_NTABLES 4
+
+/* Copying one staged run: ?1 src, ?2 its old id, ?3 its new id. */
+static const char mrg_sql_run[] =
+    "INSERT INTO main.runs(label, algo, seed, workload, workload_sha256,"
+    " scenario, scenario_sha256, version, created, requests, events,"
+    " digest, wall_ms) SELECT label, algo, seed, workload, workload_sha256,"
+    " scenario, scenario_sha256, version, created, requests, events,"
+    " digest, wall_ms FROM temp.m_runs WHERE src = ?1 AND run_id = ?2";
+static const char mrg_sql_providers[] =
+    "INSERT INTO main.providers(run_id, provider_id, name, ord, algo, params)"
+    " SELECT ?3, provider_id, name, ord, algo, params FROM temp.m_providers"
+    " WHERE src = ?1 AND run_id = ?2";
+static const char mrg_sql_pstats[] =
+    "INSERT INTO main.provider_stats(run_id, provider_id, dispatched,"
+    " rejected, worst_window, window_limit, window_ns, over_admitted,"
+    " denials, decisions, decision_ns_sum, decision_ns_max)"
+    " SELECT ?3, provider_id, dispatched, rejected, worst_window,"
+    " window_limit, window_ns, over_admitted, denials, decisions,"
+    " decision_ns_sum, decision_ns_max FROM temp.m_pstats"
+    " WHERE src = ?1 AND run_id = ?2";
+static const char mrg_sql_dispatches[] =
+    "INSERT INTO main.dispatches(run_id, req_id, attempt, client, priority,"
+    " cost, t_arrive, t_ready, t_dispatch, t_done, provider_id, outcome)"
+    " SELECT ?3, req_id, attempt, client, priority, cost, t_arrive, t_ready,"
+    " t_dispatch, t_done, provider_id, outcome FROM temp.m_dispatches"
+    " WHERE src = ?1 AND run_id = ?2";
+static const char mrg_sql_have[] =
+    "SELECT run_id FROM temp.m_have WHERE digest IS ?1 AND label IS ?2"
+    " AND algo IS ?3 AND seed IS ?4 AND workload_sha256 IS ?5"
+    " AND scenario_sha256 IS ?6";
+static const char mrg_sql_add_have[] =
+    "INSERT INTO temp.m_have SELECT ?3, digest, label, algo, seed,"
+    " workload_sha256, scenario_sha256 FROM temp.m_runs"
+    " WHERE src = ?1 AND run_id = ?2";
+static const char mrg_sql_staged[] =
+    "SELECT src, run_id, digest, label, algo, seed, workload_sha256,"
+    " scenario_sha256 FROM temp.m_runs ORDER BY ord, src, run_id";
+
+typedef struct mrg {
+    sqlite3 *db;
+    const char *out;
+    char *err;
+    size_t errlen;
+    mrg_totals tot;
+} mrg;
+
+/* ================================================================ errors */
+
+/* Writes "path: message" and returns rc. */
+__attribute__((format(printf, 4, 5))) static int
+mrg_fail(mrg *m, int rc, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (m->errlen == 0)
+        return rc;
+    n = snprintf(m->err, m->errlen, "%s: ", path);
+    if (n >= 0 && (size_t)n < m->errlen) {
+        va_start(ap, fmt);
+        vsnprintf(m->err + n, m->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* SQLite's last message against path. */
+static int
+mrg_sqlfail(mrg *m, int rc, const char *path)
+{
+    return mrg_fail(m, rc, path, "%s", sqlite3_errmsg(m->db));
+}
+
+/* ================================================================ helpers */
+
+/* The URI of a path: "file:", the path with every byte but the plainest
+ * percent-encoded, then query ("?mode=ro" or ""). URIs, so that inputs
+ * can be attached read-only; the output's path is one too, so that a
+ * name starting "file:" means the file of that name. Owned by the
+ * caller. */
+static char *
+mrg_uri(const char *path, const char *query)
+{
+    static const char plain[] = "/._-~";
+    size_t n = strlen(path);
+    char *u = malloc(5 + 3 * n + strlen(query) + 1), *p = u;
+
+    if (!u)
+        return NULL;
+    p += sprintf(p, "file:");
+    for (const unsigned char *s = (const unsigned char *)path; *s; s++) {
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+            (*s >= '0' && *s <= '9') || strchr(plain, *s))
+            *p++ = (char)*s;
+        else
+            p += sprintf(p, "%%%02X", *s);
+    }
+    strcpy(p, query);
+    return u;
+}
+
+/* One integer a query returns (its first column of its first row), or
+ * dflt when it returns none. Returns an SQLite code. */
+static int
+mrg_int(mrg *m, const char *sql, int64_t dflt, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(m->db, sql, -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    *out = dflt;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The columns of table in schema, "name type,..." in order, into buf
+ * (empty when there is no such table). Returns an SQLite code. */
+static int
+mrg_columns(mrg *m, const char *schema, const char *table, char *buf,
+            size_t n)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        m->db, "SELECT group_concat(name || ' ' || type, ',') FROM"
+        " (SELECT name, type FROM pragma_table_info(?1, ?2) ORDER BY cid)",
+        -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+    buf[0] = '\0';
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* ================================================================ open */
+
+/* The output, created with the recorder's schema and stamped, then our own
+ * connection to it with the staging tables. */
+static int
+mrg_open(mrg *m)
+{
+    static const char stage[] =
+        "CREATE TEMP TABLE m_runs AS SELECT 0 AS src, 0 AS ord, *"
+        " FROM main.runs WHERE 0;"
+        "CREATE TEMP TABLE m_providers AS SELECT 0 AS src, *"
+        " FROM main.providers WHERE 0;"
+        "CREATE TEMP TABLE m_pstats AS SELECT 0 AS src, *"
+        " FROM main.provider_stats WHERE 0;"
+        "CREATE TEMP TABLE m_dispatches AS SELECT 0 AS src, *"
+        " FROM main.dispatches WHERE 0;"
+        "CREATE INDEX temp.m_runs_k ON m_runs(src, run_id);"
+        "CREATE INDEX temp.m_providers_k ON m_providers(src, run_id);"
+        "CREATE INDEX temp.m_pstats_k ON m_pstats(src, run_id);"
+        "CREATE INDEX temp.m_dispatches_k ON m_dispatches(src, run_id);"
+        "CREATE TEMP TABLE m_map(src, old_id, new_id, copied);";
+    rec *r = NULL;
+    char *uri;
+    int rc;
+
+    if (rec_open(&r, m->out, m->err, m->errlen) != 0)
+        return MRG_EIO;
+    rec_close(r);
+    if (!(uri = mrg_uri(m->out, "")))
+        return mrg_fail(m, MRG_EIO, m->out, "out of memory");
+    rc = sqlite3_open_v2(uri, &m->db, SQLITE_OPEN_READWRITE |
+                         SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return m->db ? mrg_sqlfail(m, MRG_EIO, m->out)
+                     : mrg_fail(m, MRG_EIO, m->out, "out of memory");
+    sqlite3_busy_timeout(m->db, MRG_BUSY_MS);
+    if (sqlite3_exec(m->db, stage, NULL, NULL, NULL) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EIO, m->out);
+    return 0;
+}
+
+/* ================================================================ staging */
+
+/* The attached input (schema src) has our version and our columns. */
+static int
+mrg_check_input(mrg *m, const char *path)
+{
+    char want[1024], got[1024];
+    int64_t v;
+
+    if (mrg_int(m, "PRAGMA src.user_version", 0, &v) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EINPUT, path);
+    if (v != 0 && v != REC_SCHEMA_VERSION)
+        return mrg_fail(m, MRG_EINPUT, path, "schema version %lld; this "
+                        "ratesim reads version %d", (long long)v,
+                        REC_SCHEMA_VERSION);
+    for (int t = 0; t < MRG_NTABLES; t++) {
+        if (mrg_columns(m, "main", mrg_tables[t], want, sizeof want) ||
+            mrg_columns(m, "src", mrg_tables[t], got, sizeof got))
+            return mrg_sqlfail(m, MRG_EINPUT, path);
+        if (!got[0])
+            return mrg_fail(m, MRG_EINPUT, path, "no table %s: not a "
+                            "ratesim database", mrg_tables[t]);
+        if (strcmp(want, got) != 0)
+            return mrg_fail(m, MRG_EINPUT, path, "table %s: its columns "
+                            "are not those of schema version %d",
+                            mrg_tables[t], REC_SCHEMA_VERSION);
+    }
+    return 0;
+}
+
+/* Copies the attached input's tables into the staging tables. */
+static int
+mrg_copy_input(mrg *m, int src, const char *path)
+{
+    char sql[128];
+
+    for (int t = 0; t < MRG_NTABLES; t++) {
+        snprintf(sql, sizeof sql, "INSERT INTO temp.%s SELECT %d,%s * FROM"
+                 " src.%s", mrg_stage[t], src, t == 0 ? " NULL," : "",
+                 mrg_tables[t]);
+        if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return mrg_sqlfail(m, MRG_EINPUT, path);
+    }
+    return 0;
+}
+
+/* Attaches input src read-only, checks it, stages it, detaches it. */
+static int
+mrg_stage_input(mrg *m, int src, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    sqlite3_stmt *st = NULL;
+    char *uri;
+    int rc;
+
+    /* A read-only open of a missing file would say only "unable to open
+     * database file". */
+    if (!f)
+        return mrg_fail(m, MRG_EINPUT, path, "%s", strerror(errno));
+    fclose(f);
+    if (!(uri = mrg_uri(path, "?mode=ro")))
+        return mrg_fail(m, MRG_EIO, path, "out of memory");
+    rc = sqlite3_prepare_v2(m->db, "ATTACH ?1 AS src", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_finalize(st);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EINPUT, path);
+    rc = mrg_check_input(m, path);
+    if (rc == 0)
+        rc = mrg_copy_input(m, src, path);
+    if (sqlite3_exec(m->db, "DETACH src", NULL, NULL, NULL) != SQLITE_OK &&
+        rc == 0)
+        rc = mrg_sqlfail(m, MRG_EIO, path);
+    return rc;
+}
+
+/* ================================================================ copy */
+
+typedef struct mrg_stmts {
+    sqlite3_stmt *have, *add_have, *map, *copy[MRG_NTABLES];
+} mrg_stmts;
+
+static int
+mrg_prepare(mrg *m, mrg_stmts *s)
+{
+    const char *copy[MRG_NTABLES] = { mrg_sql_run, mrg_sql_providers,
+                                      mrg_sql_pstats, mrg_sql_dispatches };
+    int rc = sqlite3_prepare_v2(m->db, mrg_sql_have, -1, &s->have, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(m->db, mrg_sql_add_have, -1, &s->add_have,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(m->db, "INSERT INTO temp.m_map"
+                                " VALUES(?1, ?2, ?3, ?4)", -1, &s->map, NULL);
+    for (int t = 0; rc == SQLITE_OK && t < MRG_NTABLES; t++)
+        rc = sqlite3_prepare_v2(m->db, copy[t], -1, &s->copy[t], NULL);
+    return rc;
+}
+
+static void
+mrg_finalize(mrg_stmts *s)
+{
+    sqlite3_finalize(s->have);
+    sqlite3_finalize(s->add_have);
+    sqlite3_finalize(s->map);
+    for (int t = 0; t < MRG_NTABLES; t++)
+        sqlite3_finalize(s->copy[t]);
+}
+
+/* Runs st with ?1 src, ?2 old, ?3 new (the parameters it has), resets
+ * it. Returns an SQLite code. */
+static int
+mrg_step3(sqlite3_stmt *st, int64_t src, int64_t old, int64_t new_id)
+{
+    int rc, np = sqlite3_bind_parameter_count(st);
+
+    sqlite3_bind_int64(st, 1, src);
+    sqlite3_bind_int64(st, 2, old);
+    if (np >= 3)
+        sqlite3_bind_int64(st, 3, new_id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The output's id of the run the staged row `run` describes (columns 2..7
+ * of mrg_sql_staged: the duplicate key), or 0 when it holds none. */
+static int
+mrg_find(mrg_stmts *s, sqlite3_stmt *run, int64_t *id)
+{
+    int rc;
+
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_value(s->have, i + 1, sqlite3_column_value(run, i + 2));
+    *id = 0;
+    rc = sqlite3_step(s->have);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s->have, 0);
+    sqlite3_reset(s->have);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Copies one staged run (unless held already) and maps it. */
+static int
+mrg_one(mrg *m, mrg_stmts *s, sqlite3_stmt *run)
+{
+    int64_t src = sqlite3_column_int64(run, 0);
+    int64_t old = sqlite3_column_int64(run, 1), id;
+    int rc = mrg_find(s, run, &id), copied = id == 0;
+
+    m->tot.runs++;
+    if (rc == SQLITE_OK && copied) {
+        rc = mrg_step3(s->copy[0], src, old, 0);
+        id = sqlite3_last_insert_rowid(m->db);
+        for (int t = 1; rc == SQLITE_OK && t < MRG_NTABLES; t++)
+            rc = mrg_step3(s->copy[t], src, old, id);
+        if (rc == SQLITE_OK)
+            rc = mrg_step3(s->add_have, src, old, id);
+    }
+    if (rc != SQLITE_OK)
+        return rc;
+    m->tot.copied += copied;
+    m->tot.duplicates += !copied;
+    sqlite3_bind_int64(s->map, 1, src);
+    sqlite3_bind_int64(s->map, 2, old);
+    sqlite3_bind_int64(s->map, 3, id);
+    sqlite3_bind_int(s->map, 4, copied);
+    rc = sqlite3_step(s->map);
+    sqlite3_reset(s->map);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Copies every staged run; the caller holds the write transaction. */
+static int
+mrg_copy_all(mrg *m)
+{
+    mrg_stmts s = { 0 };
+    sqlite3_stmt *run = NULL;
+    int rc = sqlite3_exec(m->db, "CREATE TEMP TABLE m_have AS SELECT"
+                          " run_id, digest, label, algo, seed,"
+                          " workload_sha256, scenario_sha256 FROM main.runs;"
+                          "CREATE INDEX temp.m_have_k ON m_have(digest)",
+                          NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = mrg_prepare(m, &s);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(m->db, mrg_sql_staged, -1, &run, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(run)) == SQLITE_ROW)
+        rc = mrg_one(m, &s, run);
+    sqlite3_finalize(run);
+    mrg_finalize(&s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The write transaction: version check, copy, commit. */
+static int
+mrg_commit(mrg *m)
+{
+    int64_t v;
+
+    if (sqlite3_exec(m->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK
+        || mrg_int(m, "PRAGMA main.user_version", 0, &v) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EIO, m->out);
+    if (v != REC_SCHEMA_VERSION)
+        return mrg_fail(m, MRG_EINPUT, m->out, "schema version %lld; this "
+                        "ratesim writes version %d", (long long)v,
+                        REC_SCHEMA_VERSION);
+    if (mrg_copy_all(m) != SQLITE_OK ||
+        sqlite3_exec(m->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EIO, m->out);
+    return 0;
+}
+
+/* mrg_rank(src, run_id): the caller's rank of a staged run. */
+static void
+mrg_rank_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const mrg_hooks *h = sqlite3_user_data(cx);
+
+    (void)argc;
+    sqlite3_result_int64(cx, h->rank(h->ctx, sqlite3_value_int(argv[0]),
+                                     sqlite3_value_int64(argv[1])));
+}
+
+/* Ranks the staged runs by the caller's order, when it gave one. */
+static int
+mrg_rank(mrg *m, const mrg_hooks *h)
+{
+    if (!h || !h->rank)
+        return 0;
+    if (sqlite3_create_function(m->db, "mrg_rank", 2, SQLITE_UTF8,
+                                (void *)h, mrg_rank_sql, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(m->db, "UPDATE temp.m_runs SET ord = mrg_rank(src,"
+                     " run_id)", NULL, NULL, NULL) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EIO, m->out);
+    return 0;
+}
+
+/* Tells fn what became of each run, in (input, run id) order. */
+static int
+mrg_report(mrg *m, mrg_run_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!fn)
+        return 0;
+    rc = sqlite3_prepare_v2(m->db, "SELECT src, old_id, new_id, copied FROM"
+                            " temp.m_map ORDER BY src, old_id", -1, &st,
+                            NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
+           sqlite3_column_int64(st, 2), sqlite3_column_int(st, 3));
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : mrg_sqlfail(m, MRG_EIO, m->out);
+}
+
+int
+mrg_merge(const char *out, const char *const *in, int nin,
+          const mrg_hooks *hooks, mrg_totals *tot, char *err, size_t errlen)
+{
+    mrg m = { .out = out, .err = err, .errlen = errlen };
+    int rc = mrg_open(&m);
+
+    for (int i = 0; rc == 0 && i < nin; i++)
+        rc = mrg_stage_input(&m, i, in[i]);
+    if (rc == 0)
+        rc = mrg_rank(&m, hooks);
+    if (rc == 0)
+        rc = mrg_commit(&m);
+    if (rc == 0 && hooks)
+        rc = mrg_report(&m, hooks->run, hooks->ctx);
+    /* Closing rolls back a transaction left open by a failure. */
+    sqlite3_close(m.db);
+    if (tot)
+        *tot = rc == 0 ? m.tot : (mrg_totals){ 0 };
+    return rc;
+}
