@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Command-line tests of ratesim in batch: scenarios from flags (--provider,
---client, --sim, --set) and `scenario --print`; `merge`. They run the built
-ratesim on real files and check what it prints, its exit code and the
-databases it leaves.
+--client, --sim, --set) and `scenario --print`; `sweep` (a grid run on
+worker processes, each with its database shard, merged; its summary; jobs
+for GNU parallel and Slurm); `merge`. They run the built ratesim on real
+files and check what it prints, its exit code and the databases it leaves.
 
 Usage: python3 tests/cli_batch_test.py build/ratesim
 Ends with the line "batch: N passed, N failed" and exits non-zero on any
@@ -251,6 +252,224 @@ def test_bad_flags():
 
 
 # ---------------------------------------------------------------------
+# Sweeps
+
+GRID = ["--grid", "P1.rate=5/s,10/s,20/s", "--grid", "P1.burst=1,5,10",
+        "--seeds", "1,2"]
+
+
+def separate_runs(scn):
+    """(label, seed, digest) of the 3x3x2 grid, each point a `run`."""
+    out = []
+    for rate in ["5/s", "10/s", "20/s"]:
+        for burst in ["1", "5", "10"]:
+            for seed in [1, 2]:
+                r = run("run", "-w", DEMO_CSV, "-c", scn, "--set",
+                        "P1.rate=" + rate, "--set", "P1.burst=" + burst,
+                        "--seed", str(seed), "--db", "none")
+                out.append(("P1.rate=%s P1.burst=%s" % (rate, burst), seed,
+                            digest_of(r)))
+    return sorted(out)
+
+
+def test_sweep_equals_runs():
+    scn = write("sweep.ini", SCN)
+    want = separate_runs(scn)
+    check("seeds matter", len(set(d for _, _, d in want)) == 18, want)
+    for j in ["2", "1"]:
+        db = tmp("sweep-j%s.db" % j)
+        r = run("sweep", "-w", DEMO_CSV, "-c", scn, *GRID, "-j", j,
+                "--db", db)
+        check("sweep -j %s ok" % j, r.returncode == 0, r.stderr)
+        check("sweep -j %s: 18 runs" % j, len(db_runs(db)) == 18,
+              db_runs(db))
+        check("sweep -j %s = separate runs" % j, db_runs(db) == want,
+              (db_runs(db), want))
+        check("sweep -j %s output" % j, r.stdout.count("\nrun ") == 17 and
+              "18 runs, 9 points" in r.stdout and
+              "%s processes" % j in r.stdout, r.stdout)
+        ids = db_rows(db, "SELECT run_id, label, seed FROM runs ORDER BY "
+                      "run_id")
+        check("sweep -j %s ids in grid order" % j,
+              [x[0] for x in ids] == list(range(1, 19)) and
+              ids[0][1:] == ("P1.rate=5/s P1.burst=1", 1) and
+              ids[17][1:] == ("P1.rate=20/s P1.burst=10", 2), ids)
+        check("sweep -j %s no shards left" % j, not [
+            n for n in os.listdir(TMP) if n.startswith(".ratesim-sweep")],
+            os.listdir(TMP))
+    counts = [db_rows(tmp("sweep-j%s.db" % j), "SELECT (SELECT count(*) FROM"
+                      " dispatches), (SELECT count(*) FROM providers), "
+                      "(SELECT count(*) FROM provider_stats)")
+              for j in ["1", "2"]]
+    check("sweep -j 1 and -j 2 same rows", counts[0] == counts[1] and
+          counts[0][0][1] == 36 and counts[0][0][2] == 36, counts)
+    # Again into the same database: nothing new.
+    r = run("sweep", "-w", DEMO_CSV, "-c", scn, *GRID, "-j", "2",
+            "--db", tmp("sweep-j2.db"))
+    check("sweep again: all there", "0 new, 18 already there" in r.stdout
+          and len(db_runs(tmp("sweep-j2.db"))) == 18, r.stdout)
+
+
+def test_sweep_flags_and_algos():
+    db = tmp("algos.db")
+    r = run("sweep", "-w", DEMO_CSV, "--provider", "P1:token_bucket:10/s",
+            "--grid", "P1.rate=5/s|10/s", "--algos", "gcra,scenario",
+            "--label", "cmp", "--db", db)
+    check("flags sweep ok", r.returncode == 0, r.stderr)
+    got = db_rows(db, "SELECT label, algo FROM runs ORDER BY run_id")
+    check("algo labels", got == [
+        ("cmp/P1.rate=5/s algo=gcra", "gcra"),
+        ("cmp/P1.rate=5/s algo=scenario", None),
+        ("cmp/P1.rate=10/s algo=gcra", "gcra"),
+        ("cmp/P1.rate=10/s algo=scenario", None)], got)
+    a = run("run", "-w", DEMO_CSV, "--provider", "P1:token_bucket:5/s",
+            "--algo", "gcra", "--db", "none")
+    d = db_rows(db, "SELECT digest FROM runs WHERE run_id = 1")
+    check("algo run = run --algo", d == [(digest_of(a),)], (d, a.stdout))
+    r = run("sweep", "-w", DEMO_CSV, "--provider", "P1:token_bucket:10/s",
+            "--grid", "P1.burst=1..3", "--db", tmp("range.db"))
+    got = db_rows(tmp("range.db"), "SELECT label FROM runs ORDER BY run_id")
+    check("integer range", got == [("P1.burst=1",), ("P1.burst=2",),
+                                   ("P1.burst=3",)], got)
+
+
+def test_sweep_summary():
+    scn = write("summary.ini", SCN)
+    db = tmp("summary.db")
+    r = run("sweep", "-w", DEMO_CSV, "-c", scn, *GRID, "--db", db,
+            "--summary")
+    lines = r.stdout.strip().split("\n")
+    check("summary ok", r.returncode == 0, r.stderr)
+    check("summary rows", len(lines) == 1 + 9 + 2 and
+          lines[0].startswith("point") and "p99 wait (s)" in lines[0],
+          r.stdout)
+    r = run("sweep", "-w", DEMO_CSV, "-c", scn, *GRID, "--db", db,
+            "--json", "--best", "dispatched")
+    try:
+        js = json.loads(r.stdout)
+    except ValueError:
+        js = None
+    check("json parses", js is not None, r.stdout)
+    if not js:
+        return
+    pts = js["points"]
+    check("json points", len(pts) == 9 and all(p["runs"] == 2 for p in pts)
+          and js["already"] == 18, js)
+    disp = [p["dispatched"] for p in pts]
+    check("best first", disp == sorted(disp, reverse=True), disp)
+    # A point's figures are its runs' pooled.
+    p = pts[0]
+    ids = ",".join(str(i) for i in p["run_ids"])
+    n = db_rows(db, "SELECT count(*) FROM dispatches WHERE run_id IN (%s) "
+                "AND t_dispatch IS NOT NULL" % ids)[0][0]
+    waits = [w for (w,) in db_rows(
+        db, "SELECT t_dispatch - t_ready FROM dispatches WHERE run_id IN "
+        "(%s) AND t_dispatch IS NOT NULL ORDER BY 1" % ids)]
+    rank = -(-99 * len(waits) // 100)
+    check("pooled dispatched", p["dispatched"] == n, (p, n))
+    check("pooled p99", abs(p["p99_wait_s"] - waits[rank - 1] / 1e9) < 1e-9,
+          (p["p99_wait_s"], waits[rank - 1]))
+    check("digests by point", sorted(p["digests"]) == sorted(
+        d for l, s, d in db_runs(db) if l == p["label"]), p)
+
+
+def test_sweep_bad_input():
+    scn = write("badsweep.ini", SCN)
+    db = tmp("badsweep.db")
+    r = run("sweep", "-w", DEMO_CSV, "-c", scn, "--grid",
+            "P1.burst=1,0,5", "--db", db)
+    check("bad grid value exit 2", r.returncode == 2, r.returncode)
+    check("bad grid value located", "--grid P1.burst=0: burst: " in
+          r.stderr, r.stderr)
+    check("bad grid value: nothing run", not os.path.exists(db), db)
+    for args, want in [(["--grid", "burst=1"], "expected SECTION.KEY"),
+                       (["--seeds", "x"], "--seeds: expected"),
+                       (["--algos", "nope"], "--algos: unknown"),
+                       (["--best", "speed"], "--best: unknown"),
+                       (["-j", "0"], "-j: expected")]:
+        r = run("sweep", "-w", DEMO_CSV, "-c", scn, *args, "--db", db)
+        check("sweep %s" % args, r.returncode == 2 and want in r.stderr,
+              r.stderr)
+    # A workload that breaks at a row fails the sweep; --db is untouched.
+    bad = write("bad.csv", "at,priority\n0,1\n0.5,hi\n")
+    r = run("sweep", "-w", bad, "-c", scn, "--grid", "P1.burst=1,2,3,4",
+            "-j", "2", "--db", db)
+    check("bad workload exit 2", r.returncode == 2 and "bad.csv:3: "
+          "priority" in r.stderr, r.stderr)
+    check("bad workload: no database", not os.path.exists(db), db)
+    check("bad workload: no shards", not [
+        n for n in os.listdir(TMP) if n.startswith(".ratesim-sweep")],
+        os.listdir(TMP))
+
+
+# ---------------------------------------------------------------------
+# Jobs for GNU parallel and Slurm
+
+def test_emit_jobs_parallel():
+    scn = write("jobs.ini", SCN)
+    db = tmp("par.db")
+    jobs = tmp("jobs.txt")
+    r = run("sweep", "-w", DEMO_CSV, "-c", scn, *GRID, "--db", db,
+            "--emit-jobs", jobs, "--label", "it's a sweep")
+    check("emit ok", r.returncode == 0 and "ratesim merge" in r.stdout,
+          r.stderr)
+    with open(jobs) as f:
+        lines = f.read().splitlines()
+    check("one job a run", len(lines) == 18 and all(
+        " run -w " in l and "par.shards/run-" in l for l in lines), lines)
+    check("emit ran nothing", not os.path.exists(db), db)
+    if not shutil.which("parallel"):
+        check("GNU parallel installed", False, "parallel not found")
+        return
+    with open(jobs) as f:
+        p = subprocess.run(["parallel", "--will-cite", "-j", "2"], stdin=f,
+                           capture_output=True, text=True, timeout=300)
+    check("parallel ok", p.returncode == 0, p.stderr)
+    shards = sorted(os.path.join(tmp("par.shards"), n)
+                    for n in os.listdir(tmp("par.shards")))
+    check("18 shards", len(shards) == 18, shards)
+    m = run("merge", db, *shards)
+    check("merge ok", m.returncode == 0 and "18 copied" in m.stdout,
+          m.stdout + m.stderr)
+    # The built-in sweep under the same label: the same runs.
+    own = tmp("own.db")
+    s = run("sweep", "-w", DEMO_CSV, "-c", scn, *GRID, "--db", own,
+            "--label", "it's a sweep")
+    check("parallel = sweep", db_runs(db) == db_runs(own) and
+          len(db_runs(db)) == 18, (db_runs(db), db_runs(own), s.stderr))
+    m = run("merge", own, *shards)
+    check("parallel runs already in the sweep's database",
+          "0 copied, 18 already there" in m.stdout, m.stdout + m.stderr)
+
+
+def test_emit_slurm():
+    scn = write("slurm.ini", SCN)
+    db = tmp("slurm.db")
+    script = tmp("sweep.sbatch")
+    r = run("sweep", "-w", DEMO_CSV, "-c", scn, "--grid", "P1.rate=5/s,9/s",
+            "--seeds", "3..4", "--db", db, "--emit-slurm", script,
+            "--shards", tmp("sl"))
+    check("slurm ok", r.returncode == 0, r.stderr)
+    with open(script) as f:
+        text = f.read()
+    check("slurm array", "#SBATCH --array=1-4\n" in text and
+          text.startswith("#!/bin/bash\n"), text)
+    # What a Slurm node would do for tasks 1..4.
+    for k in range(1, 5):
+        p = subprocess.run(["bash", script], capture_output=True, text=True,
+                           env=dict(os.environ, SLURM_ARRAY_TASK_ID=str(k)),
+                           timeout=120)
+        check("slurm task %d" % k, p.returncode == 0, p.stderr)
+    m = run("merge", db, *sorted(os.path.join(tmp("sl"), n)
+                                 for n in os.listdir(tmp("sl"))))
+    own = tmp("slurm-own.db")
+    run("sweep", "-w", DEMO_CSV, "-c", scn, "--grid", "P1.rate=5/s,9/s",
+        "--seeds", "3..4", "--db", own)
+    check("slurm = sweep", m.returncode == 0 and db_runs(db) ==
+          db_runs(own) and len(db_runs(own)) == 4, (db_runs(db), m.stderr))
+
+
+# ---------------------------------------------------------------------
 # merge
 
 def table_counts(db):
@@ -337,13 +556,13 @@ def test_merge_refuses():
 
 
 def test_help():
-    for cmd in ["merge", "scenario"]:
+    for cmd in ["sweep", "merge", "scenario"]:
         r = run(cmd, "--help")
         check("%s --help" % cmd, r.returncode == 0 and "usage" in r.stdout,
               r.stderr)
     r = run("--help")
     check("commands listed", all(c in r.stdout for c in
-                                 ["merge", "scenario"]), r.stdout)
+                                 ["sweep", "merge", "scenario"]), r.stdout)
 
 
 def main():

@@ -22,6 +22,7 @@ static const struct command {
     {"compare", cmd_compare, "run algorithms side by side; figures and report"},
     {"plot", cmd_plot, "figures and report of runs already in a database"},
     {"scenario", cmd_scenario, "check a scenario (file and flags); print it"},
+    {"sweep", cmd_sweep, "run a grid of parameters on all cores, or emit jobs"},
     {"merge", cmd_merge, "copy the runs of databases into one"},
 };
 

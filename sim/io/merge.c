@@ -217,10 +217,6 @@ mrg_open(mrg *m)
         " FROM main.provider_stats WHERE 0;"
         "CREATE TEMP TABLE m_dispatches AS SELECT 0 AS src, *"
         " FROM main.dispatches WHERE 0;"
-        "CREATE INDEX temp.m_runs_k ON m_runs(src, run_id);"
-        "CREATE INDEX temp.m_providers_k ON m_providers(src, run_id);"
-        "CREATE INDEX temp.m_pstats_k ON m_pstats(src, run_id);"
-        "CREATE INDEX temp.m_dispatches_k ON m_dispatches(src, run_id);"
         "CREATE TEMP TABLE m_map(src, old_id, new_id, copied);";
     rec *r = NULL;
     char *uri;
@@ -232,13 +228,17 @@ mrg_open(mrg *m)
     if (!(uri = mrg_uri(m->out, "")))
         return mrg_fail(m, MRG_EIO, m->out, "out of memory");
     rc = sqlite3_open_v2(uri, &m->db, SQLITE_OPEN_READWRITE |
-                         SQLITE_OPEN_URI, NULL);
+                         SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
     free(uri);
     if (rc != SQLITE_OK)
         return m->db ? mrg_sqlfail(m, MRG_EIO, m->out)
                      : mrg_fail(m, MRG_EIO, m->out, "out of memory");
     sqlite3_busy_timeout(m->db, MRG_BUSY_MS);
-    if (sqlite3_exec(m->db, stage, NULL, NULL, NULL) != SQLITE_OK)
+    /* As the recorder: in WAL, a commit is durable at the next
+     * checkpoint. */
+    if (sqlite3_exec(m->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+                     NULL) != SQLITE_OK ||
+        sqlite3_exec(m->db, stage, NULL, NULL, NULL) != SQLITE_OK)
         return mrg_sqlfail(m, MRG_EIO, m->out);
     return 0;
 }
@@ -462,6 +462,22 @@ mrg_commit(mrg *m)
     return 0;
 }
 
+/* Indexes the staged rows by run, once they are all in (building an index
+ * at once is cheaper than keeping it up row by row). */
+static int
+mrg_index(mrg *m)
+{
+    static const char sql[] =
+        "CREATE INDEX temp.m_runs_k ON m_runs(src, run_id);"
+        "CREATE INDEX temp.m_providers_k ON m_providers(src, run_id);"
+        "CREATE INDEX temp.m_pstats_k ON m_pstats(src, run_id);"
+        "CREATE INDEX temp.m_dispatches_k ON m_dispatches(src, run_id);";
+
+    if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EIO, m->out);
+    return 0;
+}
+
 /* mrg_rank(src, run_id): the caller's rank of a staged run. */
 static void
 mrg_rank_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -518,6 +534,8 @@ mrg_merge(const char *out, const char *const *in, int nin,
 
     for (int i = 0; rc == 0 && i < nin; i++)
         rc = mrg_stage_input(&m, i, in[i]);
+    if (rc == 0)
+        rc = mrg_index(&m);
     if (rc == 0)
         rc = mrg_rank(&m, hooks);
     if (rc == 0)
