@@ -3,18 +3,28 @@
  * Merging result databases (see merge.h), on a connection of its own to
  * the output.
  *
- * How. SQLite attaches at most ten databases at once and cannot attach or
- * detach inside a transaction, so the inputs cannot all be open in the
- * output's transaction. Instead each input in turn is attached read-only,
- * checked, and copied whole into the connection's temporary schema (the
- * tables m_runs, m_providers, m_pstats, m_dispatches: the output's columns
- * plus src, the input's index, and for runs ord, the caller's rank), then
- * detached. Then one BEGIN IMMEDIATE on the output copies the staged runs
- * over in (ord, src, run_id) order: each run row gets the output's next
- * id, its other rows follow with that id, and m_map records old id -> new
- * id. The rank comes from the caller through an SQL function, mrg_rank. That is the recorder's staging design
- * (recorder.c) for the same reason: the output's write lock is held only
- * for the copy.
+ * How. The inputs are attached read-only and their rows copied with
+ * INSERT ... SELECT, run by run, inside one BEGIN IMMEDIATE of the output.
+ * The copy statements read four names, temp.m_runs, m_providers, m_pstats
+ * and m_dispatches: each input's table with a column src (the input's
+ * index) in front. Those names are one of two things:
+ *
+ *   - direct, when SQLite can attach every input at once (at most ten):
+ *     they are views, a UNION ALL over the attached inputs' tables, and
+ *     the inputs are attached inside the transaction. Each row is copied
+ *     once, straight from its input.
+ *   - staged, with more inputs: SQLite attaches at most ten, and cannot
+ *     detach a database the transaction has read. So before the
+ *     transaction each input in turn is attached, checked, copied whole
+ *     into temporary tables of those names and detached; then the
+ *     transaction copies from them. Every row is written twice (the
+ *     recorder stages a run the same way, recorder.c), which costs about
+ *     three times the direct copy; jobs run elsewhere are small, and a
+ *     sweep on one machine has one shard per core.
+ *
+ * Order. Runs are copied by (mrg_rank(src, run_id), src, run_id): the
+ * caller's rank through an SQL function (0 without one), so the output's
+ * new ids follow it. m_map records old id -> new id for the caller.
  *
  * Duplicates. A run is the same run when its digest, label, algorithm,
  * seed, workload_sha256 and scenario_sha256 are all equal (IS, so NULLs
@@ -27,12 +37,12 @@
  * Versions. rec_open creates the output's tables and stamps
  * REC_SCHEMA_VERSION; an input must carry the same version, or 0 (written
  * before stamping), and its four tables must have the output's columns in
- * the output's order, which is what lets the staging copy by position.
+ * the output's order, which is what lets rows be copied by position.
  *
  * Errors: 2 for an input that cannot be used (missing, not a database,
  * another version), 3 for the output; "path: reason" in the caller's
  * buffer. Nothing prints. Closing the connection on a failure rolls back
- * whatever was begun and drops the staging tables.
+ * whatever was begun and drops the temporary tables.
  */
 #include "sim/io/merge.h"
 
@@ -49,8 +59,9 @@
 #define MRG_EINPUT 2
 #define MRG_EIO 3
 #define MRG_BUSY_MS (10 * 60 * 1000)
+#define MRG_SQL 256
 
-/* The tables merged, with the rows of each run copied by run_id. */
+/* The tables merged, and the names the copy reads them by. */
 static const char *const mrg_tables[] = {
     "runs", "providers", "provider_stats", "dispatches"
 };
@@ -59,7 +70,7 @@ static const char *const mrg_stage[] = {
 };
 #define MRG_NTABLES 4
 
-/* Copying one staged run: ?1 src, ?2 its old id, ?3 its new id. */
+/* Copying one run: ?1 src, ?2 its old id, ?3 its new id. */
 static const char mrg_sql_run[] =
     "INSERT INTO main.runs(label, algo, seed, workload, workload_sha256,"
     " scenario, scenario_sha256, version, created, requests, events,"
@@ -94,11 +105,13 @@ static const char mrg_sql_add_have[] =
     " WHERE src = ?1 AND run_id = ?2";
 static const char mrg_sql_staged[] =
     "SELECT src, run_id, digest, label, algo, seed, workload_sha256,"
-    " scenario_sha256 FROM temp.m_runs ORDER BY ord, src, run_id";
+    " scenario_sha256 FROM temp.m_runs"
+    " ORDER BY mrg_rank(src, run_id), src, run_id";
 
 typedef struct mrg {
     sqlite3 *db;
     const char *out;
+    const mrg_hooks *hooks;
     char *err;
     size_t errlen;
     mrg_totals tot;
@@ -159,17 +172,17 @@ mrg_uri(const char *path, const char *query)
     return u;
 }
 
-/* One integer a query returns (its first column of its first row), or
- * dflt when it returns none. Returns an SQLite code. */
+/* One integer a query returns (its first column of its first row), or 0
+ * when it returns none. Returns an SQLite code. */
 static int
-mrg_int(mrg *m, const char *sql, int64_t dflt, int64_t *out)
+mrg_int(mrg *m, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(m->db, sql, -1, &st, NULL);
 
     if (rc != SQLITE_OK)
         return rc;
-    *out = dflt;
+    *out = 0;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
@@ -201,23 +214,26 @@ mrg_columns(mrg *m, const char *schema, const char *table, char *buf,
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* mrg_rank(src, run_id): the caller's rank of a run, 0 without one. */
+static void
+mrg_rank_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const mrg_hooks *h = sqlite3_user_data(cx);
+
+    (void)argc;
+    sqlite3_result_int64(cx, h && h->rank
+                                 ? h->rank(h->ctx, sqlite3_value_int(argv[0]),
+                                           sqlite3_value_int64(argv[1]))
+                                 : 0);
+}
+
 /* ================================================================ open */
 
 /* The output, created with the recorder's schema and stamped, then our own
- * connection to it with the staging tables. */
+ * connection to it. */
 static int
 mrg_open(mrg *m)
 {
-    static const char stage[] =
-        "CREATE TEMP TABLE m_runs AS SELECT 0 AS src, 0 AS ord, *"
-        " FROM main.runs WHERE 0;"
-        "CREATE TEMP TABLE m_providers AS SELECT 0 AS src, *"
-        " FROM main.providers WHERE 0;"
-        "CREATE TEMP TABLE m_pstats AS SELECT 0 AS src, *"
-        " FROM main.provider_stats WHERE 0;"
-        "CREATE TEMP TABLE m_dispatches AS SELECT 0 AS src, *"
-        " FROM main.dispatches WHERE 0;"
-        "CREATE TEMP TABLE m_map(src, old_id, new_id, copied);";
     rec *r = NULL;
     char *uri;
     int rc;
@@ -238,21 +254,26 @@ mrg_open(mrg *m)
      * checkpoint. */
     if (sqlite3_exec(m->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
                      NULL) != SQLITE_OK ||
-        sqlite3_exec(m->db, stage, NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_create_function(m->db, "mrg_rank", 2, SQLITE_UTF8,
+                                (void *)m->hooks, mrg_rank_sql, NULL,
+                                NULL) != SQLITE_OK ||
+        sqlite3_exec(m->db, "CREATE TEMP TABLE m_map(src, old_id, new_id,"
+                     " copied)", NULL, NULL, NULL) != SQLITE_OK)
         return mrg_sqlfail(m, MRG_EIO, m->out);
     return 0;
 }
 
-/* ================================================================ staging */
+/* ================================================================ inputs */
 
-/* The attached input (schema src) has our version and our columns. */
+/* The attached input (schema) has our version and our columns. */
 static int
-mrg_check_input(mrg *m, const char *path)
+mrg_check_input(mrg *m, const char *schema, const char *path)
 {
-    char want[1024], got[1024];
+    char want[1024], got[1024], sql[64];
     int64_t v;
 
-    if (mrg_int(m, "PRAGMA src.user_version", 0, &v) != SQLITE_OK)
+    snprintf(sql, sizeof sql, "PRAGMA %s.user_version", schema);
+    if (mrg_int(m, sql, &v) != SQLITE_OK)
         return mrg_sqlfail(m, MRG_EINPUT, path);
     if (v != 0 && v != REC_SCHEMA_VERSION)
         return mrg_fail(m, MRG_EINPUT, path, "schema version %lld; this "
@@ -260,7 +281,7 @@ mrg_check_input(mrg *m, const char *path)
                         REC_SCHEMA_VERSION);
     for (int t = 0; t < MRG_NTABLES; t++) {
         if (mrg_columns(m, "main", mrg_tables[t], want, sizeof want) ||
-            mrg_columns(m, "src", mrg_tables[t], got, sizeof got))
+            mrg_columns(m, schema, mrg_tables[t], got, sizeof got))
             return mrg_sqlfail(m, MRG_EINPUT, path);
         if (!got[0])
             return mrg_fail(m, MRG_EINPUT, path, "no table %s: not a "
@@ -273,29 +294,13 @@ mrg_check_input(mrg *m, const char *path)
     return 0;
 }
 
-/* Copies the attached input's tables into the staging tables. */
+/* Attaches path read-only as schema and checks it. */
 static int
-mrg_copy_input(mrg *m, int src, const char *path)
-{
-    char sql[128];
-
-    for (int t = 0; t < MRG_NTABLES; t++) {
-        snprintf(sql, sizeof sql, "INSERT INTO temp.%s SELECT %d,%s * FROM"
-                 " src.%s", mrg_stage[t], src, t == 0 ? " NULL," : "",
-                 mrg_tables[t]);
-        if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            return mrg_sqlfail(m, MRG_EINPUT, path);
-    }
-    return 0;
-}
-
-/* Attaches input src read-only, checks it, stages it, detaches it. */
-static int
-mrg_stage_input(mrg *m, int src, const char *path)
+mrg_attach(mrg *m, const char *path, const char *schema)
 {
     FILE *f = fopen(path, "rb");
     sqlite3_stmt *st = NULL;
-    char *uri;
+    char sql[64], *uri;
     int rc;
 
     /* A read-only open of a missing file would say only "unable to open
@@ -305,7 +310,8 @@ mrg_stage_input(mrg *m, int src, const char *path)
     fclose(f);
     if (!(uri = mrg_uri(path, "?mode=ro")))
         return mrg_fail(m, MRG_EIO, path, "out of memory");
-    rc = sqlite3_prepare_v2(m->db, "ATTACH ?1 AS src", -1, &st, NULL);
+    snprintf(sql, sizeof sql, "ATTACH ?1 AS %s", schema);
+    rc = sqlite3_prepare_v2(m->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
         sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
@@ -314,12 +320,123 @@ mrg_stage_input(mrg *m, int src, const char *path)
     free(uri);
     if (rc != SQLITE_OK)
         return mrg_sqlfail(m, MRG_EINPUT, path);
-    rc = mrg_check_input(m, path);
-    if (rc == 0)
-        rc = mrg_copy_input(m, src, path);
-    if (sqlite3_exec(m->db, "DETACH src", NULL, NULL, NULL) != SQLITE_OK &&
-        rc == 0)
-        rc = mrg_sqlfail(m, MRG_EIO, path);
+    return mrg_check_input(m, schema, path);
+}
+
+/* ---------------------------------------------------------------- direct */
+
+/* Appends "..." to the SQL text in buf (of cap *cap, used *n), growing it.
+ * Returns 0, or -1 out of memory. */
+static int
+mrg_append(char **buf, size_t *n, size_t *cap, const char *s)
+{
+    size_t k = strlen(s);
+
+    if (*n + k + 1 > *cap) {
+        size_t nc = (*n + k + 1) * 2;
+        char *nb = realloc(*buf, nc);
+
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = nc;
+    }
+    memcpy(*buf + *n, s, k + 1);
+    *n += k;
+    return 0;
+}
+
+/* The view temp.m_<t>: a UNION ALL of the attached inputs' table t. */
+static int
+mrg_view(mrg *m, int t, int nin)
+{
+    char part[MRG_SQL], *sql = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    snprintf(part, sizeof part, "CREATE TEMP VIEW %s AS ", mrg_stage[t]);
+    rc = mrg_append(&sql, &n, &cap, part);
+    for (int i = 0; rc == 0 && i < nin; i++) {
+        snprintf(part, sizeof part, "%sSELECT %d AS src, * FROM s%d.%s",
+                 i ? " UNION ALL " : "", i, i, mrg_tables[t]);
+        rc = mrg_append(&sql, &n, &cap, part);
+    }
+    if (rc != 0)
+        rc = mrg_fail(m, MRG_EIO, m->out, "out of memory");
+    else if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = mrg_sqlfail(m, MRG_EIO, m->out);
+    free(sql);
+    return rc;
+}
+
+/* Begins the transaction, attaches every input, makes the views. */
+static int
+mrg_direct(mrg *m, const char *const *in, int nin)
+{
+    char schema[16];
+    int rc = 0;
+
+    if (sqlite3_exec(m->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return mrg_sqlfail(m, MRG_EIO, m->out);
+    for (int i = 0; rc == 0 && i < nin; i++) {
+        snprintf(schema, sizeof schema, "s%d", i);
+        rc = mrg_attach(m, in[i], schema);
+    }
+    for (int t = 0; rc == 0 && t < MRG_NTABLES; t++)
+        rc = mrg_view(m, t, nin);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- staged */
+
+/* Copies the attached input's tables (schema src) into the staging tables
+ * as input i. */
+static int
+mrg_copy_input(mrg *m, int i, const char *path)
+{
+    char sql[MRG_SQL];
+
+    for (int t = 0; t < MRG_NTABLES; t++) {
+        snprintf(sql, sizeof sql, "INSERT INTO temp.%s SELECT %d, * FROM"
+                 " src.%s", mrg_stage[t], i, mrg_tables[t]);
+        if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return mrg_sqlfail(m, MRG_EINPUT, path);
+    }
+    return 0;
+}
+
+/* Stages every input in turn, indexes the staging tables by run (once
+ * they are full: cheaper than keeping an index up row by row), then
+ * begins the transaction. */
+static int
+mrg_staged(mrg *m, const char *const *in, int nin)
+{
+    char sql[MRG_SQL];
+    int rc = 0;
+
+    for (int t = 0; rc == 0 && t < MRG_NTABLES; t++) {
+        snprintf(sql, sizeof sql, "CREATE TEMP TABLE %s AS SELECT 0 AS src,"
+                 " * FROM main.%s WHERE 0", mrg_stage[t], mrg_tables[t]);
+        if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            rc = mrg_sqlfail(m, MRG_EIO, m->out);
+    }
+    for (int i = 0; rc == 0 && i < nin; i++) {
+        rc = mrg_attach(m, in[i], "src");
+        if (rc == 0)
+            rc = mrg_copy_input(m, i, in[i]);
+        if (sqlite3_exec(m->db, "DETACH src", NULL, NULL, NULL) != SQLITE_OK
+            && rc == 0)
+            rc = mrg_sqlfail(m, MRG_EIO, in[i]);
+    }
+    for (int t = 0; rc == 0 && t < MRG_NTABLES; t++) {
+        snprintf(sql, sizeof sql, "CREATE INDEX temp.%s_k ON %s(src, "
+                 "run_id)", mrg_stage[t], mrg_stage[t]);
+        if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            rc = mrg_sqlfail(m, MRG_EIO, m->out);
+    }
+    if (rc == 0 &&
+        sqlite3_exec(m->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        rc = mrg_sqlfail(m, MRG_EIO, m->out);
     return rc;
 }
 
@@ -390,7 +507,7 @@ mrg_find(mrg_stmts *s, sqlite3_stmt *run, int64_t *id)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Copies one staged run (unless held already) and maps it. */
+/* Copies one run (unless held already) and maps it. */
 static int
 mrg_one(mrg *m, mrg_stmts *s, sqlite3_stmt *run)
 {
@@ -420,7 +537,7 @@ mrg_one(mrg *m, mrg_stmts *s, sqlite3_stmt *run)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Copies every staged run; the caller holds the write transaction. */
+/* Copies every run; the caller holds the write transaction. */
 static int
 mrg_copy_all(mrg *m)
 {
@@ -443,14 +560,13 @@ mrg_copy_all(mrg *m)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The write transaction: version check, copy, commit. */
+/* Inside the write transaction: version check, copy, commit. */
 static int
 mrg_commit(mrg *m)
 {
     int64_t v;
 
-    if (sqlite3_exec(m->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK
-        || mrg_int(m, "PRAGMA main.user_version", 0, &v) != SQLITE_OK)
+    if (mrg_int(m, "PRAGMA main.user_version", &v) != SQLITE_OK)
         return mrg_sqlfail(m, MRG_EIO, m->out);
     if (v != REC_SCHEMA_VERSION)
         return mrg_fail(m, MRG_EINPUT, m->out, "schema version %lld; this "
@@ -462,63 +578,23 @@ mrg_commit(mrg *m)
     return 0;
 }
 
-/* Indexes the staged rows by run, once they are all in (building an index
- * at once is cheaper than keeping it up row by row). */
+/* Tells the caller what became of each run, in (input, run id) order. */
 static int
-mrg_index(mrg *m)
+mrg_report(mrg *m)
 {
-    static const char sql[] =
-        "CREATE INDEX temp.m_runs_k ON m_runs(src, run_id);"
-        "CREATE INDEX temp.m_providers_k ON m_providers(src, run_id);"
-        "CREATE INDEX temp.m_pstats_k ON m_pstats(src, run_id);"
-        "CREATE INDEX temp.m_dispatches_k ON m_dispatches(src, run_id);";
-
-    if (sqlite3_exec(m->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return mrg_sqlfail(m, MRG_EIO, m->out);
-    return 0;
-}
-
-/* mrg_rank(src, run_id): the caller's rank of a staged run. */
-static void
-mrg_rank_sql(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-    const mrg_hooks *h = sqlite3_user_data(cx);
-
-    (void)argc;
-    sqlite3_result_int64(cx, h->rank(h->ctx, sqlite3_value_int(argv[0]),
-                                     sqlite3_value_int64(argv[1])));
-}
-
-/* Ranks the staged runs by the caller's order, when it gave one. */
-static int
-mrg_rank(mrg *m, const mrg_hooks *h)
-{
-    if (!h || !h->rank)
-        return 0;
-    if (sqlite3_create_function(m->db, "mrg_rank", 2, SQLITE_UTF8,
-                                (void *)h, mrg_rank_sql, NULL, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(m->db, "UPDATE temp.m_runs SET ord = mrg_rank(src,"
-                     " run_id)", NULL, NULL, NULL) != SQLITE_OK)
-        return mrg_sqlfail(m, MRG_EIO, m->out);
-    return 0;
-}
-
-/* Tells fn what became of each run, in (input, run id) order. */
-static int
-mrg_report(mrg *m, mrg_run_fn fn, void *ctx)
-{
+    const mrg_hooks *h = m->hooks;
     sqlite3_stmt *st;
     int rc;
 
-    if (!fn)
+    if (!h || !h->run)
         return 0;
     rc = sqlite3_prepare_v2(m->db, "SELECT src, old_id, new_id, copied FROM"
                             " temp.m_map ORDER BY src, old_id", -1, &st,
                             NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
-           sqlite3_column_int64(st, 2), sqlite3_column_int(st, 3));
+        h->run(h->ctx, sqlite3_column_int(st, 0),
+               sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+               sqlite3_column_int(st, 3));
         rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
@@ -529,19 +605,17 @@ int
 mrg_merge(const char *out, const char *const *in, int nin,
           const mrg_hooks *hooks, mrg_totals *tot, char *err, size_t errlen)
 {
-    mrg m = { .out = out, .err = err, .errlen = errlen };
+    mrg m = { .out = out, .hooks = hooks, .err = err, .errlen = errlen };
     int rc = mrg_open(&m);
 
-    for (int i = 0; rc == 0 && i < nin; i++)
-        rc = mrg_stage_input(&m, i, in[i]);
     if (rc == 0)
-        rc = mrg_index(&m);
-    if (rc == 0)
-        rc = mrg_rank(&m, hooks);
+        rc = nin <= sqlite3_limit(m.db, SQLITE_LIMIT_ATTACHED, -1)
+                 ? mrg_direct(&m, in, nin)
+                 : mrg_staged(&m, in, nin);
     if (rc == 0)
         rc = mrg_commit(&m);
-    if (rc == 0 && hooks)
-        rc = mrg_report(&m, hooks->run, hooks->ctx);
+    if (rc == 0)
+        rc = mrg_report(&m);
     /* Closing rolls back a transaction left open by a failure. */
     sqlite3_close(m.db);
     if (tot)
