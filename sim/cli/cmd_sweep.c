@@ -217,8 +217,10 @@ check_opts(const sweep_opts *o, int argc, char **argv)
         return misuse("--best: unknown metric \"%s\" (p99_wait, p50_wait, "
                       "max_wait, dispatched, rejected, expired, "
                       "over_limit)", o->best);
-    if (grid_runs(&o->g) == 0)
-        return misuse("%s", "sweep: more than 1000000 runs");
+    if (grid_runs(&o->g) == 0) {
+        cli_error("sweep: more than %d runs", GRID_MAX_RUNS);
+        return CLI_USAGE;
+    }
     return 0;
 }
 

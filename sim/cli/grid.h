@@ -21,7 +21,7 @@
 #include "sim/io/overlay.h"
 
 #define GRID_MAX_AXES 16
-#define GRID_MAX_RUNS 10000000
+#define GRID_MAX_RUNS 1000000
 
 typedef struct grid_axis {
     char *key;              /* "P1.rate" */

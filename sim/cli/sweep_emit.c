@@ -165,10 +165,13 @@ write_slurm(const sweep_opts *o, const char *prog, const char *dir,
             "task.\n#   jid=$(sbatch --parsable %s)\n"
             "#   sbatch --dependency=afterok:$jid --wrap \"%s merge %s "
             "%s/*.db\"\n", (long long)n, o->emit_slurm, prog, o->db, dir);
+    /* #SBATCH lines are read before the script runs, from wherever it
+     * was submitted: the log folder is absolute. */
     fprintf(f, "#SBATCH --job-name=ratesim-sweep\n#SBATCH --array=1-%lld\n"
             "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n"
-            "#SBATCH --output=%s/slurm-%%A_%%a.out\n"
-            "set -eu\ncd ", (long long)n, dir);
+            "#SBATCH --output=%s%s%s/slurm-%%A_%%a.out\n"
+            "set -eu\ncd ", (long long)n, dir[0] == '/' ? "" : cwd,
+            dir[0] == '/' ? "" : "/", dir);
     put_word(f, cwd);
     fputs("\njob=$(sed -n \"${SLURM_ARRAY_TASK_ID}p\" <<'RATESIM_JOBS'\n", f);
     for (int64_t i = 0; i < n; i++) {

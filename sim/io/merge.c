@@ -18,9 +18,10 @@
  *     transaction each input in turn is attached, checked, copied whole
  *     into temporary tables of those names and detached; then the
  *     transaction copies from them. Every row is written twice (the
- *     recorder stages a run the same way, recorder.c), which costs about
- *     three times the direct copy; jobs run elsewhere are small, and a
- *     sweep on one machine has one shard per core.
+ *     recorder stages a run the same way, recorder.c), which takes half
+ *     as long again as the direct copy (2M rows: 5.6 s against 3.7 s);
+ *     jobs run elsewhere are small, and a sweep on one machine has one
+ *     shard per core.
  *
  * Order. Runs are copied by (mrg_rank(src, run_id), src, run_id): the
  * caller's rank through an SQL function (0 without one), so the output's
