@@ -287,7 +287,7 @@ def test_sweep_equals_runs():
               (db_runs(db), want))
         check("sweep -j %s output" % j, r.stdout.count("\nrun ") == 17 and
               "18 runs, 9 points" in r.stdout and
-              "%s processes" % j in r.stdout, r.stdout)
+              "%s process" % j in r.stdout, r.stdout)
         ids = db_rows(db, "SELECT run_id, label, seed FROM runs ORDER BY "
                       "run_id")
         check("sweep -j %s ids in grid order" % j,

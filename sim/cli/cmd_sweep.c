@@ -296,10 +296,12 @@ check_points(const sweep_opts *o, ovl_flag *flags)
     }
     fclose(f);
     for (int64_t p = 0; p < np; p++) {
+        int rc;
+
         run_input(o, p * ns, flags, &in, &r);
-        if (runner_scenario(&in, &cfg, sha, err, sizeof err) != 0) {
+        if ((rc = runner_scenario(&in, &cfg, sha, err, sizeof err)) != 0) {
             cli_error("%s", err);
-            return CLI_USAGE;
+            return rc == SIM_EINPUT ? CLI_USAGE : CLI_IO;
         }
         scn_clear(&cfg);
     }
@@ -325,7 +327,8 @@ exit_code(int rc)
     return rc == SIM_EINPUT ? CLI_USAGE : CLI_IO;
 }
 
-/* Runs in and commits it to r with label; *id its id in the shard. */
+/* Runs in and commits it to r with label: res gets its id in the shard
+ * and its digest, or the message. Returns 0 or the error class. */
 static int
 record(rec *r, const runner_in *in, const char *label, pool_result *res)
 {
@@ -808,11 +811,12 @@ report(const sweep_ctx *c, const mrg_totals *t)
     else
         print_runs(c);
     if (!o->json)
-        printf("sweep: %lld runs, %lld points, into %s: %lld new, %lld "
-               "already there; %d processes, %.2f s\n",
-               (long long)c->nruns, (long long)grid_points(&o->g), o->db,
+        printf("sweep: %lld run%s, %lld point%s, into %s: %lld new, %lld "
+               "already there; %d process%s, %.2f s\n", (long long)c->nruns,
+               c->nruns == 1 ? "" : "s", (long long)grid_points(&o->g),
+               grid_points(&o->g) == 1 ? "" : "s", o->db,
                (long long)t->copied, (long long)t->duplicates, c->nworkers,
-               elapsed_s(&c->t0));
+               c->nworkers == 1 ? "" : "es", elapsed_s(&c->t0));
     free(pts);
     if (fflush(stdout) != 0) {
         cli_error("stdout: %s", strerror(errno));

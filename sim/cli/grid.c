@@ -208,6 +208,24 @@ add_seeds(grid *g, int64_t a, int64_t b)
     return 0;
 }
 
+/* One piece of --seeds, N or A..B, as the bounds a..b; 0 if malformed. */
+static int
+seed_range(const char *s, size_t n, int64_t *a, int64_t *b)
+{
+    char buf[64];
+
+    if (int_range(s, n, a, b))
+        return *b - *a < GRID_RANGE_MAX;
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (units_parse_int(buf, 0, INT64_MAX, a) != NULL)
+        return 0;
+    *b = *a;
+    return 1;
+}
+
 int
 grid_set_seeds(grid *g, const char *arg, char *err, size_t errlen)
 {
@@ -215,19 +233,13 @@ grid_set_seeds(grid *g, const char *arg, char *err, size_t errlen)
 
     while (p) {
         size_t n = next_piece(&p, ',', &piece);
-        char buf[64];
         int64_t a, b;
 
-        snprintf(buf, sizeof buf, "%.*s", (int)(n < 63 ? n : 63), piece);
-        if (int_range(piece, n, &a, &b) ? b - a >= GRID_RANGE_MAX
-                                        : n >= 63 || units_parse_int(
-                                              buf, 0, INT64_MAX, &a)) {
+        if (!seed_range(piece, n, &a, &b)) {
             snprintf(err, errlen, "--seeds: expected N, A..B or a list of "
                      "them (1..10, 1,2,5), got \"%s\"", arg);
             return SIM_EINPUT;
         }
-        if (!int_range(piece, n, &a, &b))
-            b = a;
         if (add_seeds(g, a, b) != 0) {
             snprintf(err, errlen, "out of memory");
             return SIM_EIO;
