@@ -29,6 +29,7 @@ dist_log_admission(sim *s, int pi, int n, int64_t cost)
 {
     provider *p = &s->prov[pi];
     pnode *nd = &p->node[n];
+    int64_t k;
 
     if (nd->nlog == nd->caplog) {
         size_t cap = nd->caplog ? 2 * nd->caplog : 64;
@@ -44,7 +45,9 @@ dist_log_admission(sim *s, int pi, int n, int64_t cost)
     if (p->sync_pending)
         return 0;
     p->sync_pending = 1;
-    return eng_push_event(s, (s->now / p->cfg.sync + 1) * p->cfg.sync,
+    k = s->now / p->cfg.sync;
+    return eng_push_event(s, k < INT64_MAX / p->cfg.sync
+                                 ? (k + 1) * p->cfg.sync : SIM_NEVER,
                       RANK_ARRIVE, EV_SYNC, NULL, pi);
 }
 
@@ -100,7 +103,7 @@ stamp(provider *p, const req *r, sim_time t)
 
     if (!p->cfg.clock_node)
         return t;
-    ts = t + p->node[r->ask_node].offset;
+    ts = eng_later(t, p->node[r->ask_node].offset);
     if (ts < p->stamp)
         ts = p->stamp;
     p->stamp = ts;
@@ -122,7 +125,8 @@ dist_ask(sim *s, req *r, int pi, int n)
     r->down = rtt - up;
     r->asked = s->now;
     p->node[n].busy = 1;
-    return eng_push_event(s, s->now + up, RANK_ARRIVE, EV_STORE, r, 0);
+    return eng_push_event(s, eng_later(s->now, up), RANK_ARRIVE, EV_STORE, r,
+                          0);
 }
 
 int
@@ -136,10 +140,10 @@ dist_on_store(sim *s, req *r)
         r->granted = lset_admits(&p->store, ts, r->in.cost);
         if (r->granted) {
             lset_admit(&p->store, ts, r->in.cost);
-            r->go = lset_go_at(&p->store, ts) - ts + s->now;
+            r->go = eng_later(s->now, lset_go_at(&p->store, ts) - ts);
         } else
             t = lset_next_ok(&p->store, ts, r->in.cost),
-            r->retry = t == SIM_NEVER ? SIM_NEVER : t - ts + s->now;
+            r->retry = t == SIM_NEVER ? SIM_NEVER : eng_later(s->now, t - ts);
     } else if (!(r->snap = malloc(sizeof *r->snap)) ||
                lset_copy(r->snap, &p->store) != 0) {
         free(r->snap);
@@ -147,7 +151,8 @@ dist_on_store(sim *s, req *r)
         snprintf(s->err, s->errlen, "out of memory");
         return SIM_EIO;
     }
-    return eng_push_event(s, s->now + r->down, RANK_ARRIVE, EV_REPLY, r, 0);
+    return eng_push_event(s, eng_later(s->now, r->down), RANK_ARRIVE,
+                          EV_REPLY, r, 0);
 }
 
 /* A read-then-write node decides on the state it read, and writes it
@@ -162,12 +167,14 @@ decide_on_copy(sim *s, req *r)
     r->granted = lset_admits(snap, ts, r->in.cost);
     if (r->granted) {
         lset_admit(snap, ts, r->in.cost);
-        r->go = lset_go_at(snap, ts) - ts + s->now;
-        return eng_push_event(s, s->now + r->down, RANK_ARRIVE, EV_WRITE,
+        r->go = eng_later(s->now, lset_go_at(snap, ts) - ts);
+        return eng_push_event(s, eng_later(s->now, r->down), RANK_ARRIVE,
+                              EV_WRITE,
                           (req *)(void *)snap, r->provider);
     }
     r->retry = lset_next_ok(snap, ts, r->in.cost);
-    r->retry = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - ts + s->now;
+    r->retry = r->retry == SIM_NEVER ? SIM_NEVER
+                                     : eng_later(s->now, r->retry - ts);
     lset_clear(snap);
     free(snap);
     return 0;
@@ -185,30 +192,31 @@ dist_on_reply(sim *s, req *r)
     int rc, q;
 
     nd->busy = 0;
-    r->asking += s->now - r->asked;
+    r->asking = eng_later(r->asking, s->now - r->asked);
     if (!p->cfg.atomic && (rc = decide_on_copy(s, r)) != 0)
         return rc;
     if (r->granted) {
         sim_time d = r->asking;
         p->st.decisions++;
-        p->st.decision_sum += d;
+        p->st.decision_sum = eng_later(p->st.decision_sum, d);
         if (d > p->st.decision_max)
             p->st.decision_max = d;
         /* A reservation's instant is in store time: the call follows it
          * by the reply's way back, as the grant did, so fixed round trips
          * keep the spacing the store granted. */
-        return eng_send_at(s, r, r->provider, r->go + r->down);
+        return eng_send_at(s, r, r->provider, eng_later(r->go, r->down));
     }
     p->st.denials++;
     /* The node waits until its own clock reads the retry time (less the
      * way there): skewed clocks spread the nodes' next asks. */
-    nd->hint = r->retry == SIM_NEVER ? SIM_NEVER : r->retry - up - nd->offset;
+    nd->hint = r->retry == SIM_NEVER ? SIM_NEVER
+                                     : eng_later(r->retry - up, -nd->offset);
     if (p->cfg.poll > 0)
-        nd->hint = s->now + p->cfg.poll;
+        nd->hint = eng_later(s->now, p->cfg.poll);
     /* A node whose clock runs ahead asks too early and is refused again:
      * it polls, no faster than once a millisecond. */
     if (nd->hint <= s->now)
-        nd->hint = s->now + REASK_MIN;
+        nd->hint = eng_later(s->now, REASK_MIN);
     if ((q = eng_queue_for(s, r)) < 0 || rq_push(&s->queues[q].q, &r->node) != 0) {
         snprintf(s->err, s->errlen, "out of memory");
         return SIM_EIO;

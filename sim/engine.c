@@ -355,10 +355,14 @@ provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
         return SIM_EIO;
     }
     /* Each node's clock is off by a fixed draw from [-skew, skew]. */
-    for (int n = 0; c->skew > 0 && n < p->nnodes; n++)
-        p->node[n].offset = (sim_time)rng_below(&p->rtt_rng,
-                                                2 * (uint64_t)c->skew + 1) -
-                            c->skew;
+    for (int n = 0; c->skew > 0 && n < p->nnodes; n++) {
+        /* In unsigned arithmetic: 2 skew + 1 fits a uint64_t, not an
+         * int64_t, when skew is near 2^63. */
+        uint64_t u = rng_below(&p->rtt_rng, 2 * (uint64_t)c->skew + 1);
+        p->node[n].offset = u >= (uint64_t)c->skew
+                                ? (sim_time)(u - (uint64_t)c->skew)
+                                : -(sim_time)((uint64_t)c->skew - u);
+    }
     snprintf(what, sizeof what, "provider %s", c->name);
     if ((rc = provider_limits(p, c, what, err, errlen)) != 0)
         return rc;

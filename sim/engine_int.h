@@ -182,6 +182,22 @@ struct sim {
 
 /* ---- engine.c, for client.c and dist.c ---- */
 
+/* The instant d after t (d may be negative), or SIM_NEVER when it would
+ * fall past the last nanosecond (an event that late never happens), or
+ * -SIM_NEVER before the first. Every sum of an instant and an input
+ * duration (latency, round trip, skew, back-off) goes through it, since
+ * inputs reach 2^63 - 1 ns. */
+static inline sim_time
+eng_later(sim_time t, sim_time d)
+{
+    sim_time x;
+
+    if (__builtin_add_overflow(t, d, &x))
+        return d > 0 ? SIM_NEVER : -SIM_NEVER;
+    return x;
+}
+
+
 int eng_push_event(sim *s, sim_time t, int rank, int kind, req *r, int arg);
 int eng_emit(sim *s, const req *r, int outcome, int provider);
 client *eng_client_of(sim *s, const req *r);
