@@ -6,8 +6,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -MMD -MP -I.
-LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lcrypto -lm
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -pthread -Wall -Wextra -Werror -MMD -MP -I.
+LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lcrypto -lm -pthread
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san/,
 # so a sanitized tree and a plain one live side by side.
@@ -135,7 +135,7 @@ fuzz-%: $(FZ)/fuzz_%
 # terminal runs bare: the progress test waits for output valgrind's pace
 # would not give it in time.
 MEMCHECK_TESTS ?= tests/cli_test.py tests/cli_tools_test.py \
-                  tests/cli_hardening_test.py
+                  tests/cli_hardening_test.py tests/cli_batch_test.py
 MC := $(B)/memcheck
 
 memcheck-deps:
