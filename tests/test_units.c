@@ -105,6 +105,79 @@ test_seconds_bad(void **state)
     bad_secs("inf");
 }
 
+
+/* The reading of seconds by definition: digits, then at most nine after a
+ * point, into 128 bits; -1 for anything else or past INT64_MAX. */
+static int64_t
+ref_seconds(const char *s, size_t len)
+{
+    __int128 whole = 0, frac = 0;
+    size_t i = 0, k = 0, w;
+
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        if ((whole = whole * 10 + (s[i] - '0')) > INT64_MAX)
+            return -1;
+    w = i;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, k++)
+            frac = frac * 10 + (s[i] - '0');
+    if (i != len || (w == 0 && k == 0) || k > 9 || (i > w && k == 0))
+        return -1;
+    for (; k < 9; k++)
+        frac *= 10;
+    whole = whole * NS + frac;
+    return whole > INT64_MAX ? -1 : (int64_t)whole;
+}
+
+/* units_parse_seconds_n has a one-pass reading for short plain decimals
+ * and the general one for the rest: over random strings of digits and
+ * points around every length limit, both must agree with the definition,
+ * and a NUL among the bytes is an error, not an end. */
+static void
+test_seconds_fast_path(void **state)
+{
+    static const char alphabet[] = "0123456789012345678901234567890.";
+    uint64_t x = 88172645463325252ULL;
+    char buf[32];
+    int64_t ns;
+
+    (void)state;
+    for (int n = 0; n < 400000; n++) {
+        size_t len = 1 + n % 22, dot;
+        const char *msg;
+
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = alphabet[x % (sizeof alphabet - 1)];
+        }
+        /* Most strings get at most one point, somewhere. */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        dot = x % (len + 2);
+        for (size_t i = 0; i < len && n % 5; i++)
+            if (buf[i] == '.')
+                buf[i] = '7';
+        if (dot < len && n % 5)
+            buf[dot] = '.';
+        ns = -42;
+        msg = units_parse_seconds_n(buf, len, &ns);
+        if ((msg == NULL ? ns : -1) != ref_seconds(buf, len))
+            fail_msg("\"%.*s\": got %s %lld, want %lld", (int)len, buf,
+                     msg ? msg : "", (long long)ns,
+                     (long long)ref_seconds(buf, len));
+    }
+    assert_int_equal(units_parse_seconds_n("999999999.999999999", 19, &ns),
+                     NULL);
+    assert_int_equal(ns, 999999999999999999LL);
+    assert_int_equal(units_parse_seconds_n("1000000000.5", 12, &ns), NULL);
+    assert_int_equal(ns, 1000000000500000000LL);
+    assert_int_equal(units_parse_seconds_n("12.5xyz", 4, &ns), NULL);
+    assert_int_equal(ns, 12500000000LL);
+    ns = -42;
+    assert_non_null(units_parse_seconds_n("12\0", 3, &ns));
+    assert_non_null(units_parse_seconds_n("1.5\0", 4, &ns));
+    assert_int_equal(ns, -42);
+}
+
 static void
 test_seconds_messages(void **state)
 {
@@ -334,6 +407,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seconds_exact),
         cmocka_unit_test(test_seconds_bad),
+        cmocka_unit_test(test_seconds_fast_path),
         cmocka_unit_test(test_seconds_messages),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_durations_bad),

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include "sim/io/sha.h"
 #include "sim/io/workload.h"
 
 #define NS 1000000000LL
@@ -530,6 +533,126 @@ test_bad_order(void **state)
                  "2: deadline: must be later than at (1 is not after 2.5)");
 }
 
+/* ------------------------------------------------------------- blocks */
+
+/* A workload several read blocks long, with a cell longer than a block in
+ * its middle and no newline at its end: rows cut across block ends and the
+ * grown block must read exactly as short lines do. */
+#define BIG_ROWS 20000
+#define BIG_KEY 200000
+
+static char *
+big_text(size_t *len)
+{
+    size_t cap = (size_t)BIG_ROWS * 40 + BIG_KEY + 64, n = 0;
+    char *text = malloc(cap);
+
+    assert_non_null(text);
+    n += (size_t)sprintf(text + n, "at,client,priority\r\n");
+    for (int i = 0; i < BIG_ROWS; i++) {
+        if (i == BIG_ROWS / 2) {
+            n += (size_t)sprintf(text + n, "%d.%09d,", i, i);
+            memset(text + n, 'k', BIG_KEY);
+            n += BIG_KEY;
+            n += (size_t)sprintf(text + n, ",%d\n", -i);
+            continue;
+        }
+        n += (size_t)sprintf(text + n, "%d.%09d,c%d,%d%s", i, i, i % 7, -i,
+                             i + 1 < BIG_ROWS ? "\n" : "");
+    }
+    *len = n;
+    return text;
+}
+
+static void
+check_big(wl *w, const char *text, size_t len)
+{
+    sim_request r;
+    char hex[65], want[65];
+    sha *h = sha_new();
+
+    for (int i = 0; i < BIG_ROWS; i++) {
+        const char *key;
+
+        next_ok(w, &r);
+        assert_int_equal(r.id, i + 1);
+        assert_int_equal(r.at, (int64_t)i * NS + i);
+        assert_int_equal(r.priority, -i);
+        key = wl_client_name(w, r.client);
+        if (i == BIG_ROWS / 2)
+            assert_int_equal(strspn(key, "k"), BIG_KEY);
+        else
+            assert_true(key[0] == 'c' && key[1] - '0' == i % 7);
+    }
+    at_end(w);
+    assert_non_null(h);
+    assert_int_equal(sha_update(h, text, len), 0);
+    assert_int_equal(sha_hex(h, want), 0);
+    wl_sha256(w, hex);
+    assert_string_equal(hex, want);
+    sha_free(h);
+}
+
+static void
+test_blocks(void **state)
+{
+    size_t len;
+    char *text = big_text(&len);
+    char err[256] = "";
+    tmp t;
+    wl *w = NULL;
+    FILE *f;
+
+    (void)state;
+    snprintf(t.path, sizeof t.path, "/tmp/ratesim-wl-XXXXXX");
+    f = fdopen(mkstemp(t.path), "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(wl_open(&w, t.path, NULL, 0, err, sizeof err), 0);
+    check_big(w, text, len);
+    done(w, &t);
+    free(text);
+}
+
+/* The same through a pipe that a writer feeds 1000 bytes at a time: each
+ * read(2) then returns a piece of a line, never a whole block. */
+static void
+test_pipe_pieces(void **state)
+{
+    size_t len;
+    char *text = big_text(&len);
+    char err[256] = "";
+    int fds[2], saved = dup(STDIN_FILENO), status;
+    pid_t pid;
+    wl *w = NULL;
+
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        for (size_t off = 0; off < len; off += 1000) {
+            size_t n = len - off < 1000 ? len - off : 1000;
+            if (write(fds[1], text + off, n) != (ssize_t)n)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+    close(fds[0]);
+    assert_int_equal(wl_open(&w, "-", NULL, 0, err, sizeof err), 0);
+    check_big(w, text, len);
+    wl_close(w);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+    close(saved);
+    free(text);
+}
+
 int
 main(void)
 {
@@ -551,6 +674,8 @@ main(void)
         cmocka_unit_test(test_bad_shape),
         cmocka_unit_test(test_bad_cells),
         cmocka_unit_test(test_bad_order),
+        cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_pipe_pieces),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -260,18 +260,63 @@ int_span(span s, int64_t lo, int64_t hi, int64_t *out)
 
 /* ------------------------------------------------------------ public API */
 
-const char *
-units_parse_seconds(const char *s, int64_t *ns)
+/* The common shape of a time in a workload, "DIGITS[.DIGITS]" with at most
+ * nine digits on each side, read in one pass with no overflow to check
+ * (under 10^9 s is under 10^18 ns). Returns 1 with *ns set, or 0 for
+ * anything else, which the general reader then takes, errors included. */
+static int
+plain_seconds(const char *p, const char *end, int64_t *ns)
 {
-    span sp = trim(s);
+    /* 10^(9-k): a fraction of k digits in nanoseconds */
+    static const uint64_t frac_scale[10] = {
+        1000000000, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100,
+        10, 1,
+    };
+    const char *start = p;
+    uint64_t whole = 0, frac = 0;
+    ptrdiff_t k;
+
+    if (end - p > 19)
+        return 0;
+    for (; p < end && is_digit(*p); p++)
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    if (p == start || p - start > 9)
+        return 0;
+    if (p == end) {
+        *ns = (int64_t)(whole * SIM_NS_PER_S);
+        return 1;
+    }
+    if (*p++ != '.')
+        return 0;
+    for (start = p; p < end && is_digit(*p); p++)
+        frac = frac * 10 + (uint64_t)(*p - '0');
+    k = p - start;
+    if (p != end || k == 0 || k > 9)
+        return 0;
+    *ns = (int64_t)(whole * SIM_NS_PER_S + frac * frac_scale[k]);
+    return 1;
+}
+
+const char *
+units_parse_seconds_n(const char *s, size_t len, int64_t *ns)
+{
+    span sp = trim_span((span){s, s + len});
     decimal d;
     const char *msg;
 
+    if (plain_seconds(sp.p, sp.end, ns))
+        return NULL;
     if ((msg = read_decimal(&sp, &d, msg_seconds)) != NULL)
         return msg;
     if (sp.p != sp.end)
         return msg_seconds;
     return scale_decimal(d, SIM_NS_PER_S, ns);
+}
+
+const char *
+units_parse_seconds(const char *s, int64_t *ns)
+{
+    return units_parse_seconds_n(s, strlen(s), ns);
 }
 
 const char *
@@ -310,6 +355,13 @@ const char *
 units_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     return int_span(trim(s), lo, hi, out);
+}
+
+const char *
+units_parse_int_n(const char *s, size_t len, int64_t lo, int64_t hi,
+                  int64_t *out)
+{
+    return int_span(trim_span((span){s, s + len}), lo, hi, out);
 }
 
 char *

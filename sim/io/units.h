@@ -18,6 +18,9 @@
 
 /* Decimal seconds, no unit: "12", "12.5", "0.000001". Non-negative. */
 const char *units_parse_seconds(const char *s, int64_t *ns);
+/* The same of the len bytes at s, which need no terminator (a NUL among
+ * them is an error like any other stray byte). */
+const char *units_parse_seconds_n(const char *s, size_t len, int64_t *ns);
 
 /* A duration: decimal seconds, or a decimal with a unit ns us ms s m h
  * ("250ms", "1.5s", "2m"). Non-negative. Fractional nanoseconds are errors. */
@@ -30,6 +33,8 @@ const char *units_parse_rate(const char *s, int64_t *count, int64_t *period_ns);
 
 /* A decimal integer in [lo, hi] ("-3", "42"). */
 const char *units_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+const char *units_parse_int_n(const char *s, size_t len, int64_t lo,
+                              int64_t hi, int64_t *out);
 
 /* Writes ns as seconds in the shortest exact decimal ("0", "0.5",
  * "1.333333334", "-2"). Returns buf. n >= 24 always suffices. */

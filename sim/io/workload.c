@@ -3,17 +3,19 @@
  * The workload reader (SPEC §3): a streaming RFC 4180 CSV reader that turns
  * each data row into a sim_request, checking every cell on the way.
  *
- * Lines are read one at a time with getline, hashed (SHA-256, sim/io/sha) and
- * fed to libcsv in strict mode, so the reader always knows the line it is
- * on and memory holds one row: the line buffer, the current row's cells
- * (copied NUL-terminated into one reusable buffer) and the parser's field
- * buffer, all of which only grow to the longest row seen. Whether a line
+ * Input is read in blocks (read(2), so a pipe is taken as it comes), each
+ * hashed (SHA-256, sim/io/sha) as it arrives, and cut into lines in place;
+ * memory holds a block (more only for a line longer than one), the
+ * current row's cells and libcsv's field buffer, all of which only grow to
+ * the longest row seen. Lines are fed to libcsv in strict mode, so the
+ * reader always knows the line it is on. Whether a line
  * starts a row is known because a row ends exactly when libcsv reports it:
  * a line that begins a row and starts with '#' is a comment, and one that
  * is only blanks is skipped; inside a quoted cell both are data. A row that
  * fits on one line without a quote (nearly every row) is split directly,
- * with the same result libcsv would give, because libcsv's one character
- * at a time costs more than everything else together.
+ * with the same result libcsv would give, its cells left where they are in
+ * the block, because libcsv's one character at a time (and a copy of every
+ * cell) costs more than everything else together.
  *
  * The header names the columns (any order, `at` required); cell i of a row
  * is parsed as the header's column i, and an empty cell takes the column's
@@ -36,7 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "sim/io/sha.h"
 #include "sim/io/units.h"
@@ -47,6 +51,8 @@
 #define WL_MAX_FIELDS 16
 /* How much of a bad cell a message quotes. */
 #define WL_SHOW_MAX 40
+/* The size of a read: the block grows past it only for a longer line. */
+#define WL_BLOCK 65536
 /* A client number no key gets: intern stops short of it. */
 #define WL_NO_CLIENT UINT32_MAX
 
@@ -68,11 +74,15 @@ typedef struct wl_client {
 } wl_client;
 
 struct wl {
-    FILE *fp;
-    int own_fp;                 /* not stdin: fclose it */
+    int fd;                     /* -1 when not open */
+    int own_fd;                 /* not stdin: close it */
     char *path;                 /* as shown in messages */
-    char *line;                 /* getline's buffer */
-    size_t line_cap;
+    char *blk;                  /* input read and not yet cut into lines: */
+    size_t blk_pos, blk_len;    /* [blk_pos, blk_len) */
+    size_t blk_cap;
+    size_t blk_seen;            /* bytes after blk_pos known to hold no
+                                   newline */
+    int blk_end;                /* read(2) said: end of input */
     int64_t lineno;             /* lines read so far */
     int at_row_start;           /* the next line begins a new row */
     int eof;
@@ -82,8 +92,11 @@ struct wl {
     struct csv_parser csv;
     sha *sha;
 
-    /* The row being read. */
-    char *buf;                  /* cells, each NUL-terminated */
+    /* The row being read: cell i is the len[i] bytes at cell[i], in the
+     * block (a plain row) or in buf (cells libcsv handed over, at off[i]
+     * until the row ends, as buf may move while it grows). */
+    const char *cell[WL_MAX_FIELDS];
+    char *buf;
     size_t buf_len, buf_cap;
     size_t off[WL_MAX_FIELDS], len[WL_MAX_FIELDS];
     size_t nfields;
@@ -242,10 +255,6 @@ quote_error(wl *w)
 static int
 finish(wl *w)
 {
-    /* getline gives -1 at the end and on failure alike (ENOMEM does not
-     * even set the error flag), so only a real end is the end. */
-    if (ferror(w->fp) || !feof(w->fp))
-        return fail(w, w->read_err, 0, NULL, "%s", strerror(errno));
     w->eof = 1;
     if (w->at_row_start)
         return 0;
@@ -307,16 +316,91 @@ split_plain(wl *w, const char *s, size_t n)
             s++;
         while (e > s && is_pad(e[-1]))
             e--;
-        on_field((void *)s, (size_t)(e - s), w);
+        if (w->nfields < WL_MAX_FIELDS) {
+            w->cell[w->nfields] = s;
+            w->len[w->nfields] = (size_t)(e - s);
+        }
+        w->nfields++;
         if (comma == NULL)
             break;
     }
-    on_row('\n', w);
-    if (w->oom) {
-        fail(w, SIM_EIO, 0, NULL, "out of memory");
-        return -1;
-    }
+    w->rows_ended = 1;
     return 1;
+}
+
+/* Cells libcsv handed over, now that buf stops moving. */
+static void
+point_cells(wl *w)
+{
+    for (size_t i = 0; i < w->nfields && i < WL_MAX_FIELDS; i++)
+        w->cell[i] = w->buf + w->off[i];
+}
+
+/* Reads more input after what is left of the block (moved to its front,
+ * the block grown when a line fills it). Returns 0, or an error class. */
+static int
+fill(wl *w)
+{
+    size_t left = w->blk_len - w->blk_pos;
+    ssize_t got;
+
+    if (w->blk_pos > 0) {
+        memmove(w->blk, w->blk + w->blk_pos, left);
+        w->blk_pos = 0;
+        w->blk_len = left;
+    }
+    if (w->blk_len == w->blk_cap) {
+        size_t cap = w->blk_cap ? 2 * w->blk_cap : WL_BLOCK;
+        char *p = cap > w->blk_cap ? realloc(w->blk, cap) : NULL;
+
+        if (p == NULL)
+            return fail(w, SIM_EIO, 0, NULL, "out of memory");
+        w->blk = p;
+        w->blk_cap = cap;
+    }
+    do
+        got = read(w->fd, w->blk + w->blk_len, w->blk_cap - w->blk_len);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return fail(w, w->read_err, 0, NULL, "%s", strerror(errno));
+    if (got == 0) {
+        w->blk_end = 1;
+        return 0;
+    }
+    if (sha_update(w->sha, w->blk + w->blk_len, (size_t)got) != 0)
+        return fail(w, SIM_EIO, 0, NULL, "sha-256 failed");
+    w->blk_len += (size_t)got;
+    return 0;
+}
+
+/* The next line, its newline included (the last line may have none), in
+ * *s and *n until the next call. Returns 1, 0 at the end of the input, or
+ * an error class. */
+static int
+next_line(wl *w, const char **s, size_t *n)
+{
+    int rc;
+
+    for (;;) {
+        char *start = w->blk + w->blk_pos;
+        size_t left = w->blk_len - w->blk_pos;
+        char *nl = left > w->blk_seen
+                       ? memchr(start + w->blk_seen, '\n', left - w->blk_seen)
+                       : NULL;
+
+        if (nl != NULL || (w->blk_end && left > 0)) {
+            *s = start;
+            *n = nl ? (size_t)(nl + 1 - start) : left;
+            w->blk_pos += *n;
+            w->blk_seen = 0;
+            return 1;
+        }
+        if (w->blk_end)
+            return 0;
+        w->blk_seen = left;
+        if ((rc = fill(w)) != 0)
+            return rc;
+    }
 }
 
 /* Reads lines until one ends a row, whose cells are then in w->buf.
@@ -324,37 +408,37 @@ split_plain(wl *w, const char *s, size_t n)
 static int
 read_row(wl *w)
 {
-    ssize_t n;
-    int rc;
+    const char *s = NULL;
+    size_t n = 0;
+    int rc, got;
 
     w->nfields = 0;
     w->buf_len = 0;
     w->rows_ended = 0;
-    while ((n = getline(&w->line, &w->line_cap, w->fp)) >= 0) {
-        const char *s = w->line;
-
+    while ((got = next_line(w, &s, &n)) == 1) {
         w->lineno++;
-        if (sha_update(w->sha, s, (size_t)n) != 0)
-            return fail(w, SIM_EIO, 0, NULL, "sha-256 failed");
         /* A UTF-8 byte order mark (spreadsheets write one) is not data. */
         if (w->lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3, n -= 3;
         rc = 0;
         if (w->at_row_start) {
-            if ((n > 0 && s[0] == '#') || blank_line(s, (size_t)n))
+            if ((n > 0 && s[0] == '#') || blank_line(s, n))
                 continue;
             w->row_line = w->lineno;
-            rc = split_plain(w, s, (size_t)n);
+            if ((rc = split_plain(w, s, n)) == 1)
+                return 1;
         }
         if (rc == 0)
-            rc = feed(w, s, (size_t)n);
+            rc = feed(w, s, n);
         if (rc < 0)
             return w->failed;
         w->at_row_start = rc;
-        if (rc)
+        if (rc) {
+            point_cells(w);
             return 1;
+        }
     }
-    return finish(w);
+    return got != 0 ? got : finish(w);
 }
 
 /* ------------------------------------------------------------- clients */
@@ -466,7 +550,7 @@ read_header(wl *w)
     char shown[WL_SHOW_MAX + 4];
 
     for (size_t i = 0; i < w->nfields && i < WL_MAX_FIELDS; i++) {
-        const char *name = w->buf + w->off[i];
+        const char *name = w->cell[i];
         int c = column_of(name, w->len[i]);
 
         if (w->len[i] == 0)
@@ -505,7 +589,7 @@ bad_cell(wl *w, int col, const char *s, size_t len, const char *what)
 static int
 parse_time(wl *w, int col, const char *s, size_t len, sim_time *out)
 {
-    const char *msg = units_parse_seconds(s, out);
+    const char *msg = units_parse_seconds_n(s, len, out);
 
     if (msg == NULL && *out == SIM_NEVER)
         msg = "too large (the latest time is 9223372036.854775806)";
@@ -516,7 +600,7 @@ static int
 parse_int(wl *w, int col, const char *s, size_t len, int64_t lo, int64_t hi,
           int64_t *out)
 {
-    const char *msg = units_parse_int(s, INT64_MIN, INT64_MAX, out);
+    const char *msg = units_parse_int_n(s, len, INT64_MIN, INT64_MAX, out);
     char what[96];
 
     if (msg != NULL)
@@ -655,7 +739,7 @@ convert_row(wl *w, sim_request *r)
     for (int i = 0; i < w->ncols; i++) {
         if (w->len[i] == 0)
             continue;
-        rc = parse_cell(w, w->col[i], w->buf + w->off[i], w->len[i], r);
+        rc = parse_cell(w, w->col[i], w->cell[i], w->len[i], r);
         if (rc != 0)
             return rc;
     }
@@ -673,9 +757,9 @@ open_input(wl *w, const char *path)
 
     if ((w->path = strdup(is_stdin ? "stdin" : path)) == NULL)
         return -1;
-    w->fp = is_stdin ? stdin : fopen(path, "r");
-    w->own_fp = !is_stdin;
-    if (w->fp == NULL)
+    w->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    w->own_fd = !is_stdin;
+    if (w->fd < 0)
         return fail(w, SIM_EINPUT, 0, NULL, "%s", strerror(errno));
     return 0;
 }
@@ -711,6 +795,7 @@ wl_open(wl **out, const char *path, const char *const *providers,
             snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }
+    w->fd = -1;
     w->at_row_start = 1;
     w->default_client = -1;
     /* An input that cannot be read at all is bad input, not an I/O fault. */
@@ -787,8 +872,8 @@ wl_close(wl *w)
 {
     if (w == NULL)
         return;
-    if (w->fp != NULL && w->own_fp)
-        fclose(w->fp);
+    if (w->fd >= 0 && w->own_fd)
+        close(w->fd);
     csv_free(&w->csv);
     sha_free(w->sha);
     for (int i = 0; i < w->nproviders; i++)
@@ -799,7 +884,7 @@ wl_close(wl *w)
     free(w->clients);
     free(w->slots);
     free(w->buf);
-    free(w->line);
+    free(w->blk);
     free(w->path);
     free(w);
 }
