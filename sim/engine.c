@@ -219,16 +219,18 @@ sat_add(int64_t a, int64_t b)
     return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
 }
 
+/* The ring's capacity is a power of two (64, doubled), so positions wrap
+ * with a mask rather than a division, once a dispatch. */
 static int
 window_add(window *w, sim_time t, int64_t cost, sim_time len)
 {
     while (w->n && w->t[w->head] <= t - len) {
         w->sum -= w->c[w->head];
-        w->head = (w->head + 1) % w->cap;
+        w->head = (w->head + 1) & (w->cap - 1);
         w->n--;
     }
-    if (w->n && w->t[(w->head + w->n - 1) % w->cap] == t) {
-        w->c[(w->head + w->n - 1) % w->cap] += cost;
+    if (w->n && w->t[(w->head + w->n - 1) & (w->cap - 1)] == t) {
+        w->c[(w->head + w->n - 1) & (w->cap - 1)] += cost;
     } else {
         if (w->n == w->cap) {
             size_t cap = w->cap ? w->cap * 2 : 64;
@@ -240,8 +242,8 @@ window_add(window *w, sim_time t, int64_t cost, sim_time len)
                 return -1;
             }
             for (size_t i = 0; i < w->n; i++) {
-                nt[i] = w->t[(w->head + i) % w->cap];
-                nc[i] = w->c[(w->head + i) % w->cap];
+                nt[i] = w->t[(w->head + i) & (w->cap - 1)];
+                nc[i] = w->c[(w->head + i) & (w->cap - 1)];
             }
             free(w->t);
             free(w->c);
@@ -250,8 +252,8 @@ window_add(window *w, sim_time t, int64_t cost, sim_time len)
             w->head = 0;
             w->cap = cap;
         }
-        w->t[(w->head + w->n) % w->cap] = t;
-        w->c[(w->head + w->n) % w->cap] = cost;
+        w->t[(w->head + w->n) & (w->cap - 1)] = t;
+        w->c[(w->head + w->n) & (w->cap - 1)] = cost;
         w->n++;
     }
     w->sum += cost;

@@ -232,15 +232,18 @@ int_span(span s, int64_t lo, int64_t hi, int64_t *out)
 
     if (p == s.end)
         return msg_int;
-    for (const char *q = p; q < s.end; q++) {
-        if (!is_digit(*q))
-            return msg_int;
-    }
     /* 18 digits never overflow: only longer numbers need the check (a
      * division a digit, which showed in profiles of workload reading). */
     if (s.end - p <= 18) {
-        for (; p < s.end; p++)
+        for (; p < s.end; p++) {
+            if (!is_digit(*p))
+                return msg_int;
             mag = mag * 10 + (unsigned)(*p - '0');
+        }
+    } else {
+        for (const char *q = p; q < s.end; q++)
+            if (!is_digit(*q))
+                return msg_int;
     }
     for (; p < s.end; p++) {
         unsigned digit = (unsigned)(*p - '0');
