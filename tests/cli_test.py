@@ -426,6 +426,35 @@ def test_progress_on_terminal():
     check("no progress when stderr is no terminal", err == b"", err)
 
 
+def test_read_ahead_until():
+    """A workload file is read ahead on a second thread: a run cut short by
+    `until` must still count exactly the requests that arrived before it,
+    give the same digest every time, and record the whole file's SHA-256,
+    however far the reader had got."""
+    import hashlib
+    lines = ["at,client"] + ["%d.%06d,c%d" % (i // 1000, i % 1000, i % 13)
+                             for i in range(300000)]
+    text = "\n".join(lines) + "\n"
+    wl = write("ahead.csv", text)
+    scn = write("ahead.ini", "[sim]\nuntil = 10s\n[provider P]\n"
+                "algo = token_bucket\nrate = 50/s\nburst = 5\n")
+    db = os.path.join(TMP, "ahead.db")
+    digests = set()
+    for _ in range(3):
+        r = run("run", "-w", wl, "-c", scn, "--db", db, "--json")
+        check("read-ahead run exit 0", r.returncode == 0, r.stderr)
+        j = json.loads(r.stdout) if r.returncode == 0 else {}
+        check("read-ahead: requests before until", j.get("requests") ==
+              10000, str(j.get("requests")))
+        digests.add(j.get("digest"))
+    check("read-ahead: one digest", len(digests) == 1, str(digests))
+    c = sqlite3.connect(db)
+    shas = [x[0] for x in c.execute("SELECT workload_sha256 FROM runs")]
+    c.close()
+    want = hashlib.sha256(text.encode()).hexdigest()
+    check("read-ahead: whole file's sha", shas == [want] * 3, str(shas))
+
+
 def main():
     for name, fn in sorted(globals().items()):
         if name.startswith("test_") and callable(fn):

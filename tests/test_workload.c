@@ -644,12 +644,48 @@ test_pipe_pieces(void **state)
     assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
     close(fds[0]);
     assert_int_equal(wl_open(&w, "-", NULL, 0, err, sizeof err), 0);
+    assert_false(wl_regular(w));
     check_big(w, text, len);
     wl_close(w);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
     close(saved);
+    free(text);
+}
+
+/* A run that stops reading early still names the whole file: wl_sha256
+ * hashes what was left unread, and nothing more is read after it. */
+static void
+test_sha256_whole_file(void **state)
+{
+    size_t len;
+    char *text = big_text(&len);
+    char err[256] = "", hex[65], want[65];
+    sha *h = sha_new();
+    sim_request r;
+    tmp t;
+    wl *w = NULL;
+    FILE *f;
+
+    (void)state;
+    snprintf(t.path, sizeof t.path, "/tmp/ratesim-wl-XXXXXX");
+    f = fdopen(mkstemp(t.path), "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(wl_open(&w, t.path, NULL, 0, err, sizeof err), 0);
+    assert_true(wl_regular(w));
+    next_ok(w, &r);
+    next_ok(w, &r);
+    assert_non_null(h);
+    assert_int_equal(sha_update(h, text, len), 0);
+    assert_int_equal(sha_hex(h, want), 0);
+    wl_sha256(w, hex);
+    assert_string_equal(hex, want);
+    at_end(w);
+    sha_free(h);
+    done(w, &t);
     free(text);
 }
 
@@ -676,6 +712,7 @@ main(void)
         cmocka_unit_test(test_bad_order),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_pipe_pieces),
+        cmocka_unit_test(test_sha256_whole_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

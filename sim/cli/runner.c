@@ -3,7 +3,10 @@
  * The runner (see runner.h). It owns the scenario's sim_config, the
  * workload reader and the engine, so a command holds one object and frees
  * it once. A scenario with flags is assembled by the overlay and read from
- * its text; one without is read from its file as it always was.
+ * its text; one without is read from its file as it always was. A workload
+ * that is a regular file is read on a second thread (sim/io/prefetch),
+ * ahead of the engine; a pipe is read as the engine asks, since a thread
+ * waiting on it could not be stopped.
  */
 #include "sim/cli/runner.h"
 
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 
 #include "sim/digest.h"
+#include "sim/io/prefetch.h"
 #include "sim/io/scenario.h"
 #include "sim/io/workload.h"
 
@@ -18,6 +22,7 @@ struct runner {
     sim_config cfg;
     int loaded;
     wl *w;
+    prefetch *pf;
     sim *s;
     char scn_sha[65];
     digest dg;
@@ -129,6 +134,7 @@ runner_close(runner *r)
 {
     if (!r)
         return;
+    prefetch_stop(r->pf);
     sim_free(r->s);
     wl_close(r->w);
     if (r->loaded)
@@ -175,9 +181,18 @@ sink(void *ctx, const sim_row *row, char *err, size_t errlen)
 int
 runner_go(runner *r, runner_row_fn fn, void *ctx, char *err, size_t errlen)
 {
+    int rc;
+
     r->fn = fn;
     r->ctx = ctx;
-    return sim_run(r->s, source, r, sink, r, err, errlen);
+    if (!wl_regular(r->w))
+        return sim_run(r->s, source, r, sink, r, err, errlen);
+    if ((rc = prefetch_start(&r->pf, source, r, err, errlen)) != 0)
+        return rc;
+    rc = sim_run(r->s, prefetch_next, r->pf, sink, r, err, errlen);
+    prefetch_stop(r->pf);
+    r->pf = NULL;
+    return rc;
 }
 
 void
@@ -187,7 +202,7 @@ runner_digest(const runner *r, char hex[33])
 }
 
 void
-runner_workload_sha256(const runner *r, char hex[65])
+runner_workload_sha256(runner *r, char hex[65])
 {
     wl_sha256(r->w, hex);
 }

@@ -54,6 +54,6 @@ int runner_go(runner *r, runner_row_fn fn, void *ctx, char *err,
 
 /* After runner_go: the digest (32 hex) and the workload's SHA-256 (64). */
 void runner_digest(const runner *r, char hex[33]);
-void runner_workload_sha256(const runner *r, char hex[65]);
+void runner_workload_sha256(runner *r, char hex[65]);
 
 #endif

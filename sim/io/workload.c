@@ -22,6 +22,9 @@
  * default. Across rows the reader keeps only the last `at` and `id` (for
  * the ordering checks) and the client keys, interned to 0, 1, ... in an
  * open-addressing hash table, so memory grows with distinct clients only.
+ * The keys themselves sit in segments of doubling size that never move, so
+ * that wl_client_name may be asked from another thread while this one
+ * reads on (sim/io/prefetch).
  *
  * Errors are located "path:line: column: what is wrong", where line is the
  * line the row starts on (a quoting error: the line it is on). They are
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -55,6 +59,9 @@
 #define WL_BLOCK 65536
 /* A client number no key gets: intern stops short of it. */
 #define WL_NO_CLIENT UINT32_MAX
+/* Client segment k holds WL_SEG0 << k keys; 29 segments hold 2^32. */
+#define WL_SEG0 16
+#define WL_SEGS 29
 
 enum wl_col {
     COL_AT, COL_ID, COL_CLIENT, COL_PRIORITY, COL_AFTER,
@@ -115,8 +122,8 @@ struct wl {
     char **providers;
     int nproviders;
 
-    wl_client *clients;
-    uint32_t nclients, clients_cap;
+    wl_client *seg[WL_SEGS];
+    uint32_t nclients;
     uint32_t *slots;            /* 0 empty, else client id + 1 */
     uint32_t nslots;            /* a power of two, at most half full */
 };
@@ -453,6 +460,16 @@ hash_key(const char *s, size_t len)
     return h;
 }
 
+/* Client id's record: segment k starts at id WL_SEG0 (2^k - 1). */
+static wl_client *
+client_at(const wl *w, uint32_t id)
+{
+    uint64_t x = (uint64_t)id / WL_SEG0 + 1;
+    int k = 63 - __builtin_clzll(x);
+
+    return &w->seg[k][(uint64_t)id - WL_SEG0 * ((1ULL << k) - 1)];
+}
+
 static int
 grow_slots(wl *w)
 {
@@ -462,7 +479,7 @@ grow_slots(wl *w)
     if (slots == NULL)
         return -1;
     for (uint32_t id = 0; id < w->nclients; id++) {
-        uint32_t i = w->clients[id].hash & (n - 1);
+        uint32_t i = client_at(w, id)->hash & (n - 1);
 
         while (slots[i] != 0)
             i = (i + 1) & (n - 1);
@@ -477,24 +494,23 @@ grow_slots(wl *w)
 static int
 add_client(wl *w, const char *s, size_t len, uint32_t h)
 {
+    uint64_t x = (uint64_t)w->nclients / WL_SEG0 + 1;
+    int k = 63 - __builtin_clzll(x);
     wl_client *c;
 
-    if (w->nclients == w->clients_cap) {
-        uint32_t cap = w->clients_cap ? w->clients_cap * 2 : 16;
-
-        if (cap < w->clients_cap || (c = realloc(w->clients, cap * sizeof *c)) == NULL)
-            return -1;
-        w->clients = c;
-        w->clients_cap = cap;
-    }
-    c = &w->clients[w->nclients];
+    /* The first id of a segment: make the segment. */
+    if (x == (1ULL << k) && w->seg[k] == NULL &&
+        (w->seg[k] = calloc((size_t)WL_SEG0 << k, sizeof *c)) == NULL)
+        return -1;
+    c = client_at(w, w->nclients);
     if ((c->name = malloc(len + 1)) == NULL)
         return -1;
     memcpy(c->name, s, len);
     c->name[len] = '\0';
     c->len = len;
     c->hash = h;
-    w->nclients++;
+    /* Published last, for wl_client_name on another thread. */
+    __atomic_store_n(&w->nclients, w->nclients + 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -510,7 +526,7 @@ intern(wl *w, const char *s, size_t len)
     if (2 * (uint64_t)(w->nclients + 1) > w->nslots && grow_slots(w) != 0)
         return -1;
     for (i = h & (w->nslots - 1); w->slots[i] != 0; i = (i + 1) & (w->nslots - 1)) {
-        const wl_client *c = &w->clients[w->slots[i] - 1];
+        const wl_client *c = client_at(w, w->slots[i] - 1);
 
         if (c->hash == h && c->len == len && memcmp(c->name, s, len) == 0)
             return w->slots[i] - 1;
@@ -852,7 +868,8 @@ wl_client_id(wl *w, const char *name, uint32_t *id)
 const char *
 wl_client_name(const wl *w, uint32_t id)
 {
-    return id < w->nclients ? w->clients[id].name : NULL;
+    return id < __atomic_load_n(&w->nclients, __ATOMIC_ACQUIRE)
+               ? client_at(w, id)->name : NULL;
 }
 
 uint32_t
@@ -861,9 +878,40 @@ wl_clients(const wl *w)
     return w->nclients;
 }
 
-void
-wl_sha256(const wl *w, char hex[65])
+int
+wl_regular(const wl *w)
 {
+    struct stat st;
+
+    return fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Hashes what is left of a regular file unread, so that its hash names
+ * the whole file whenever the run stopped reading it (and however far a
+ * reader thread had read ahead). A pipe cannot be read to its end safely:
+ * its hash is of what was read. */
+static void
+hash_rest(wl *w)
+{
+    char buf[WL_BLOCK];
+    ssize_t got;
+
+    if (w->blk_end || w->failed || !wl_regular(w))
+        return;
+    while ((got = read(w->fd, buf, sizeof buf)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 || sha_update(w->sha, buf, (size_t)got) != 0)
+            return;
+    }
+    w->blk_end = 1;
+    w->eof = 1;
+}
+
+void
+wl_sha256(wl *w, char hex[65])
+{
+    hash_rest(w);
     sha_hex(w->sha, hex);
 }
 
@@ -880,8 +928,9 @@ wl_close(wl *w)
         free(w->providers[i]);
     free(w->providers);
     for (uint32_t i = 0; i < w->nclients; i++)
-        free(w->clients[i].name);
-    free(w->clients);
+        free(client_at(w, i)->name);
+    for (int k = 0; k < WL_SEGS; k++)
+        free(w->seg[k]);
     free(w->slots);
     free(w->buf);
     free(w->blk);

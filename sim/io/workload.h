@@ -34,15 +34,22 @@ int wl_next(wl *w, sim_request *out, char *err, size_t errlen);
  * or 3 out of memory. */
 int wl_client_id(wl *w, const char *name, uint32_t *id);
 
-/* The client key numbered id, or NULL. Valid until wl_close. */
+/* The client key numbered id, or NULL. Valid until wl_close. It may be
+ * called from another thread than the one calling wl_next (every other
+ * function wants one thread at a time). */
 const char *wl_client_name(const wl *w, uint32_t id);
 
 /* Number of client keys met so far. */
 uint32_t wl_clients(const wl *w);
 
-/* The SHA-256 of the bytes read so far, as 64 lower-case hex digits. After
- * wl_next returned 0 it is the file's hash. */
-void wl_sha256(const wl *w, char hex[65]);
+/* Is the input a regular file (which never makes a read wait long, unlike
+ * a pipe or a terminal)? */
+int wl_regular(const wl *w);
+
+/* The SHA-256 of the input as 64 lower-case hex digits: of the whole file
+ * when it is a regular file (what was not read yet is read for it, and
+ * wl_next then gives nothing more), else of the bytes read so far. */
+void wl_sha256(wl *w, char hex[65]);
 
 void wl_close(wl *w);
 
