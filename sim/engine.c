@@ -895,7 +895,8 @@ first_admitting(const sim *s, const req *r)
     if (s->cfg.route == SIM_ROUTE_ROUND_ROBIN && n > 1)
         start = s->rr_next;
     for (int k = 0; k < n; k++) {
-        int i = lo + (start + k) % n;
+        /* start < n, so (start + k) mod n without a division */
+        int i = lo + (start + k < n ? start + k : start + k - n);
         if (!can_take(s, i, r))
             continue;
         if (s->cfg.route != SIM_ROUTE_LEAST_LOADED)
