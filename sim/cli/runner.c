@@ -4,9 +4,11 @@
  * workload reader and the engine, so a command holds one object and frees
  * it once. A scenario with flags is assembled by the overlay and read from
  * its text; one without is read from its file as it always was. A workload
- * that is a regular file is read on a second thread (sim/io/prefetch),
+ * that is a regular file is read on a thread of its own (sim/io/prefetch),
  * ahead of the engine; a pipe is read as the engine asks, since a thread
- * waiting on it could not be stopped.
+ * waiting on it could not be stopped. The rows go to the digest and the
+ * command's sink on another (sim/io/rowpipe), so the engine's thread does
+ * nothing but simulate.
  */
 #include "sim/cli/runner.h"
 
@@ -15,6 +17,7 @@
 
 #include "sim/digest.h"
 #include "sim/io/prefetch.h"
+#include "sim/io/rowpipe.h"
 #include "sim/io/scenario.h"
 #include "sim/io/workload.h"
 
@@ -181,15 +184,26 @@ sink(void *ctx, const sim_row *row, char *err, size_t errlen)
 int
 runner_go(runner *r, runner_row_fn fn, void *ctx, char *err, size_t errlen)
 {
+    sim_source_fn src = source;
+    void *src_ctx = r;
+    rowpipe *rp = NULL;
     int rc;
 
     r->fn = fn;
     r->ctx = ctx;
-    if (!wl_regular(r->w))
-        return sim_run(r->s, source, r, sink, r, err, errlen);
-    if ((rc = prefetch_start(&r->pf, source, r, err, errlen)) != 0)
-        return rc;
-    rc = sim_run(r->s, prefetch_next, r->pf, sink, r, err, errlen);
+    if (wl_regular(r->w)) {
+        if ((rc = prefetch_start(&r->pf, source, r, err, errlen)) != 0)
+            return rc;
+        src = prefetch_next;
+        src_ctx = r->pf;
+    }
+    if ((rc = rowpipe_start(&rp, sink, r, err, errlen)) == 0) {
+        rc = sim_run(r->s, src, src_ctx, rowpipe_put, rp, err, errlen);
+        if (rc == 0)
+            rc = rowpipe_finish(rp, err, errlen);
+        else
+            rowpipe_stop(rp);
+    }
     prefetch_stop(r->pf);
     r->pf = NULL;
     return rc;
