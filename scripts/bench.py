@@ -14,6 +14,8 @@ machine moves it less; ratios are taken within this one run of the bench.
   4. peak RSS for 10^6 and 10^7 requests (the reader streams);
   5. the peer itself in SimPy 3 when python3-simpy3 is installed, and the
      ratio;
+  6. `compare` of three algorithms on the same 10^6 requests, recording and
+     figures (gnuplot) included;
 then requests/s of each algorithm on the same 10^6 requests.
 Figures only: nothing here passes or fails on speed.
 
@@ -154,6 +156,24 @@ def bare_sqlite(n):
     return n / statistics.median(walls)
 
 
+def compare(wl, scn):
+    """Wall time of `ratesim compare` of three algorithms, figures made."""
+    db = os.path.join(OUT, "compare.db")
+    out = os.path.join(OUT, "compare")
+    walls = []
+    for _ in range(RUNS):
+        for f in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(f):
+                os.remove(f)
+        t0 = time.monotonic()
+        subprocess.run([BIN, "compare", "-w", wl, "-c", scn, "--algos",
+                        "token_bucket,sliding_log,gcra", "--db", db, "--out",
+                        out], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        walls.append(time.monotonic() - t0)
+    return statistics.median(walls)
+
+
 def simpy_peer(n):
     if not os.path.exists(DEBIAN_PY) or subprocess.run(
             [DEBIAN_PY, "-c", "import simpy"], capture_output=True).returncode:
@@ -194,6 +214,8 @@ def main():
     else:
         line("5. SimPy 3 peer (lean), same workload", "%.3f s" % peer,
              "ratesim is %.1fx faster" % (peer / wall))
+    line("6. compare, 3 algorithms, figures included", "%.2f s"
+         % compare(wl, scn))
     for a in ("fixed_window", "sliding_log", "sliding_window", "token_bucket",
               "leaky_bucket", "gcra"):
         w, _ = median_run(["run", "-w", wl, "-c", scn, "--db", "none",
