@@ -154,9 +154,12 @@ memcheck: deps memcheck-deps
 	  echo "memcheck: valgrind found errors (logs in $(MC))"; exit 1; fi
 	@echo "memcheck: $$(ls $(MC) | grep -c '^vg') runs under valgrind, clean"
 
+# The program, and the gnuplot templates where it looks for them when
+# installed: share/ratesim/plots/ beside its bin/ (sim/cli/plot.c).
 install: $(B)/ratesim
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ratesim/plots
 	install -m 755 $(B)/ratesim $(DESTDIR)$(PREFIX)/bin/ratesim
+	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/ratesim/plots/
 
 clean:
 	rm -rf $(B)

@@ -288,6 +288,33 @@ def test_plot():
           list(table))
 
 
+def test_installed_plot():
+    """`make install` puts the program in PREFIX/bin and its gnuplot
+    templates in PREFIX/share/ratesim/plots, where the installed program
+    finds them with no RATESIM_PLOTS set and nothing beside a source tree.
+    (B= names the folder of the program under test and -o keeps make from
+    building it again.)"""
+    dest = os.path.join(TMP, "inst")
+    r = subprocess.run(["make", "-s", "-C", ROOT, "-o", BIN, "install",
+                        "B=" + os.path.dirname(BIN), "DESTDIR=" + dest,
+                        "PREFIX=/opt/rs"], capture_output=True, text=True)
+    check("make install", r.returncode == 0, r.stdout + r.stderr)
+    prog = os.path.join(dest, "opt", "rs", "bin", "ratesim")
+    gp = os.path.join(dest, "opt", "rs", "share", "ratesim", "plots")
+    check("templates installed", os.path.isfile(os.path.join(gp, "rate.gp"))
+          and os.path.isfile(os.path.join(gp, "common.gp")),
+          str(os.listdir(gp) if os.path.isdir(gp) else gp))
+    env = {k: v for k, v in os.environ.items() if k != "RATESIM_PLOTS"}
+    out = os.path.join(TMP, "installed-out")
+    r = subprocess.run([prog, "plot", "--db", os.path.join(TMP, "c.db"),
+                        "--out", out], capture_output=True, text=True,
+                       env=env, cwd=TMP, timeout=120)
+    check("installed plot exit 0", r.returncode == 0, r.stdout + r.stderr)
+    check("installed plot figures",
+          os.path.isfile(os.path.join(out, "rate.png")), str(
+              os.listdir(out) if os.path.isdir(out) else out))
+
+
 def test_providers_and_reuse():
     """Two providers: a share figure; a later set in the same folder
     leaves none of the earlier one's files behind."""
@@ -394,9 +421,9 @@ def test_usage():
 
 def main():
     # Order matters: plot reads the database compare made.
-    for fn in (test_compare, test_plot, test_aggregated,
-               test_providers_and_reuse, test_scenarios, test_no_gnuplot,
-               test_usage):
+    for fn in (test_compare, test_plot, test_installed_plot,
+               test_aggregated, test_providers_and_reuse, test_scenarios,
+               test_no_gnuplot, test_usage):
         fn()
     shutil.rmtree(TMP, ignore_errors=True)
     print("compare: %d passed, %d failed" % (passed, failed))
