@@ -564,6 +564,19 @@ big_text(size_t *len)
     return text;
 }
 
+/* A temporary file of len bytes (tmp_write wants a string). */
+static void
+write_bytes(tmp *t, const char *text, size_t len)
+{
+    FILE *f;
+
+    snprintf(t->path, sizeof t->path, "/tmp/ratesim-wl-XXXXXX");
+    f = fdopen(mkstemp(t->path), "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
 static void
 check_big(wl *w, const char *text, size_t len)
 {
@@ -601,14 +614,9 @@ test_blocks(void **state)
     char err[256] = "";
     tmp t;
     wl *w = NULL;
-    FILE *f;
 
     (void)state;
-    snprintf(t.path, sizeof t.path, "/tmp/ratesim-wl-XXXXXX");
-    f = fdopen(mkstemp(t.path), "w");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    write_bytes(&t, text, len);
     assert_int_equal(wl_open(&w, t.path, NULL, 0, err, sizeof err), 0);
     check_big(w, text, len);
     done(w, &t);
@@ -666,14 +674,9 @@ test_sha256_whole_file(void **state)
     sim_request r;
     tmp t;
     wl *w = NULL;
-    FILE *f;
 
     (void)state;
-    snprintf(t.path, sizeof t.path, "/tmp/ratesim-wl-XXXXXX");
-    f = fdopen(mkstemp(t.path), "w");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    write_bytes(&t, text, len);
     assert_int_equal(wl_open(&w, t.path, NULL, 0, err, sizeof err), 0);
     assert_true(wl_regular(w));
     next_ok(w, &r);
