@@ -8,6 +8,14 @@
  * cannot be a database failing at open with 3 and "path: reason"; and
  * writers side by side: a staged run holds no lock, a commit waits for
  * another process's lock, and the stop flag ends that wait.
+ *
+ * The two paths (recorder.c): a run that finds the write lock free is
+ * direct (it holds the lock until it ends: another connection's
+ * BEGIN IMMEDIATE is refused meanwhile), one that finds it taken stages.
+ * Both commit whole runs, roll back to nothing, and report a repeated
+ * (req_id, attempt) as 3; a direct run may report it from rec_row, once
+ * the writer thread has met it. Runs of 10^5 rows and more go round the
+ * writer's ring many times on either path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +163,51 @@ commit_ok(rec *r, int64_t requests)
     if (rc != 0)
         fail_msg("rec_commit: %s", err);
     return id;
+}
+
+/* A connection of this process holding the write lock (BEGIN IMMEDIATE). */
+static sqlite3 *
+lock_hold(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    return db;
+}
+
+static void
+lock_release(sqlite3 *db)
+{
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Whether some connection holds the write lock: another one's
+ * BEGIN IMMEDIATE (not waiting) is refused. */
+static int
+lock_taken(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_true(rc == SQLITE_OK || rc == SQLITE_BUSY);
+    return rc == SQLITE_BUSY;
+}
+
+/* Nothing of any run is in the file. */
+static void
+assert_empty(const char *path)
+{
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM dispatches"), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM providers"), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM provider_stats"),
+                     0);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -353,20 +406,25 @@ test_close_mid_run(void **state)
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 0);
 }
 
-/* A staged run holds no lock on the file: another connection commits a
- * whole run meanwhile, and readers see neither run until each commits.
- * Ids follow the order of the commits. */
+/* A run that finds the lock taken stages, and its staged run holds no lock
+ * on the file: another connection commits a whole (direct) run meanwhile,
+ * and readers see neither run until each commits. Ids follow the order of
+ * the commits. */
 static void
 test_staged_run_holds_no_lock(void **state)
 {
     fixture *f = *state;
     rec *slow = open_ok(f->path);
     rec *fast = open_ok(f->path);
+    sqlite3 *holder = lock_hold(f->path);
     begin_ok(slow, "slow");
+    lock_release(holder);
     rows_ok(slow, 1, 500);
+    assert_false(lock_taken(f->path));
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
     begin_ok(fast, "fast");
     rows_ok(fast, 1, 10);
+    assert_true(lock_taken(f->path));
     int64_t a = commit_ok(fast, 10);
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"),
                      10);
@@ -428,17 +486,18 @@ wait_ok(pid_t pid)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-/* A commit waits for another writer's lock (far longer than the old 5 s
- * timeout would matter here: the point is that it waits, then succeeds). */
+/* A staged run's commit waits for another writer's lock (far longer than
+ * the old 5 s timeout would matter here: the point is that it waits, then
+ * succeeds). The lock is taken before the run begins, so it stages. */
 static void
 test_commit_waits_for_lock(void **state)
 {
     fixture *f = *state;
     struct timespec t0, t1;
     rec *r = open_ok(f->path);
+    pid_t pid = hold_lock(f->path, 400);
     begin_ok(r, "waits");
     rows_ok(r, 1, 100);
-    pid_t pid = hold_lock(f->path, 400);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(commit_ok(r, 100), 1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -461,9 +520,9 @@ test_stop_flag_ends_wait(void **state)
     char err[256] = "";
     rec *r = open_ok(f->path);
     rec_set_stop(r, &stop);
+    pid_t pid = hold_lock(f->path, 300);
     begin_ok(r, "stopped");
     rows_ok(r, 1, 100);
-    pid_t pid = hold_lock(f->path, 300);
     stop = 1;
     assert_int_equal(rec_commit(r, 100, 0, NULL, NULL, 0.0, NULL, err,
                                 sizeof err), SIM_EINTR);
@@ -477,6 +536,234 @@ test_stop_flag_ends_wait(void **state)
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"),
                      3);
+}
+
+/* ---------------------------------------------------------------- paths */
+
+static void
+stats_ok(rec *r, int provider_id, uint64_t dispatched)
+{
+    char err[256] = "";
+    sim_provider_stats st = {.dispatched = dispatched, .rejected = 2,
+                             .worst_window = 7, .window_limit = 10,
+                             .window = 1000000000};
+    assert_int_equal(rec_provider_stats(r, provider_id, &st, err,
+                                        sizeof err), 0);
+}
+
+/* A run that finds the lock free writes straight into the database,
+ * holding the lock until its commit: rows (full batches, a partial one,
+ * more rows after the provider figures), its id, its totals. */
+static void
+test_direct_commit(void **state)
+{
+    fixture *f = *state;
+    char text[128];
+    rec *r = open_ok(f->path);
+    begin_ok(r, "direct");
+    assert_true(lock_taken(f->path));
+    rows_ok(r, 1, 1000);
+    stats_ok(r, 0, 1000);
+    rows_ok(r, 1001, 30);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
+    assert_int_equal(commit_ok(r, 1030), 1);
+    assert_false(lock_taken(f->path));
+    begin_ok(r, "second");
+    rows_ok(r, 1, 5);
+    assert_int_equal(commit_ok(r, 5), 2);
+    rec_close(r);
+
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE run_id = 1"), 1030);
+    assert_int_equal(query_int(f->path, "SELECT sum(req_id) FROM dispatches"
+                                        " WHERE run_id = 1"), 1030 * 1031 / 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE run_id = 2"), 5);
+    assert_int_equal(query_int(f->path, "SELECT requests FROM runs"
+                                        " WHERE run_id = 1"), 1030);
+    assert_int_equal(query_int(f->path, "SELECT events FROM runs"
+                                        " WHERE run_id = 1"), 3090);
+    assert_int_equal(query_int(f->path, "SELECT wall_ms = 1.5 AND seed = 42"
+                                        " FROM runs WHERE run_id = 1"), 1);
+    query_text(f->path, "SELECT label || ' ' || digest || ' ' ||"
+                        " substr(workload_sha256, 1, 8) FROM runs"
+                        " WHERE run_id = 1", text, sizeof text);
+    assert_string_equal(text, "direct 0123456789abcdef0123456789abcdef"
+                              " abcdef01");
+    assert_int_equal(query_int(f->path, "SELECT run_id * 1000 + dispatched"
+                                        " FROM provider_stats"), 2000 - 1000
+                                                                 + 1000);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM providers"
+                                        " WHERE run_id IN (1, 2)"), 2);
+}
+
+/* Another connection holds the write lock when the run begins: rec_begin
+ * does not wait for it but stages, the staged run holds no lock once the
+ * other lets go, and its commit lands it whole, after the other's row. */
+static void
+test_fallback_when_locked(void **state)
+{
+    fixture *f = *state;
+    struct timespec t0, t1;
+    rec *r = open_ok(f->path);
+    sqlite3 *holder = lock_hold(f->path);
+    assert_int_equal(sqlite3_exec(holder, "INSERT INTO runs(label)"
+                                          " VALUES('holder')", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    begin_ok(r, "staged");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 2);
+    rows_ok(r, 1, 700);
+    lock_release(holder);
+    assert_false(lock_taken(f->path));
+    rows_ok(r, 701, 300);
+    stats_ok(r, 0, 1000);
+    assert_false(lock_taken(f->path));
+    assert_int_equal(commit_ok(r, 1000), 2);
+    rec_close(r);
+
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"
+                                        " WHERE run_id = 2"), 1000);
+    assert_int_equal(query_int(f->path, "SELECT sum(req_id) FROM dispatches"
+                                        " WHERE run_id = 2"), 1000 * 1001 / 2);
+    assert_int_equal(query_int(f->path, "SELECT requests FROM runs"
+                                        " WHERE label = 'staged'"), 1000);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM providers"
+                                        " WHERE run_id = 2"), 1);
+    assert_int_equal(query_int(f->path, "SELECT dispatched FROM"
+                                        " provider_stats WHERE run_id = 2"),
+                     1000);
+}
+
+/* Rolling back a direct run (rows queued, some written) leaves nothing
+ * and lets go of the lock; the connection records the next run. */
+static void
+test_direct_rollback(void **state)
+{
+    fixture *f = *state;
+    rec *r = open_ok(f->path);
+    begin_ok(r, "dropped");
+    assert_true(lock_taken(f->path));
+    rows_ok(r, 1, 5000);
+    rec_rollback(r);
+    assert_false(lock_taken(f->path));
+    assert_empty(f->path);
+    begin_ok(r, "next");
+    rows_ok(r, 1, 3);
+    assert_int_equal(commit_ok(r, 3), 1);
+    rec_close(r);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 3);
+}
+
+/* A repeated (req_id, attempt) in a direct run: the writer thread meets
+ * it, and rec_row reports it (at the latest once the bounded ring is full)
+ * with 3 and "path: reason", the run rolled back and the lock let go. */
+static void
+test_direct_duplicate(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "";
+    rec *r = open_ok(f->path);
+    begin_ok(r, "bad");
+    assert_true(lock_taken(f->path));
+    rows_ok(r, 1, 10);
+    sim_row dup = ok_row(5, 1);
+    int rc = rec_row(r, &dup, "alice", err, sizeof err);
+    for (int64_t i = 11; rc == 0 && i < 20000; i++) {
+        sim_row row = ok_row(i, 1);
+        rc = rec_row(r, &row, "alice", err, sizeof err);
+    }
+    assert_int_equal(rc, 3);
+    assert_int_equal(strncmp(err, f->path, strlen(f->path)), 0);
+    assert_non_null(strstr(err, "UNIQUE"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(rec_commit(r, 0, 0, NULL, NULL, 0.0, NULL, err,
+                                sizeof err), 3);
+    assert_non_null(strstr(err, "no run in progress"));
+    assert_false(lock_taken(f->path));
+    assert_empty(f->path);
+    begin_ok(r, "next");
+    rows_ok(r, 1, 3);
+    assert_int_equal(commit_ok(r, 3), 1);
+    rec_close(r);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"), 3);
+}
+
+/* The same repeated row just before the commit: rec_commit reports it. */
+static void
+test_direct_duplicate_at_commit(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "";
+    rec *r = open_ok(f->path);
+    begin_ok(r, "bad");
+    rows_ok(r, 1, 10);
+    sim_row dup = ok_row(5, 1);
+    assert_int_equal(rec_row(r, &dup, "alice", err, sizeof err), 0);
+    assert_int_equal(rec_commit(r, 11, 0, NULL, NULL, 0.0, NULL, err,
+                                sizeof err), 3);
+    assert_non_null(strstr(err, "UNIQUE"));
+    rec_close(r);
+    assert_empty(f->path);
+}
+
+/* n rows with three clients in turn, checked by count and sums. */
+static void
+many_rows(rec *r, int64_t n)
+{
+    static const char *const clients[] = {"c0", "c1", "c2"};
+    char err[256] = "";
+    for (int64_t i = 1; i <= n; i++) {
+        sim_row row = ok_row(i, 1 + (int32_t)(i % 2));
+        row.provider = i % 5 == 0 ? -1 : 0;
+        assert_int_equal(rec_row(r, &row, clients[i % 3], err, sizeof err),
+                         0);
+    }
+}
+
+static void
+check_many(const char *path, int64_t id, int64_t n)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dispatches"
+             " WHERE run_id = %lld", (long long)id);
+    assert_int_equal(query_int(path, sql), n);
+    snprintf(sql, sizeof sql, "SELECT sum(req_id) - %lld + sum(attempt)"
+             " FROM dispatches WHERE run_id = %lld",
+             (long long)(n * (n + 1) / 2), (long long)id);
+    assert_int_equal(query_int(path, sql), n + (n + 1) / 2);
+    snprintf(sql, sizeof sql, "SELECT sum(t_done) FROM dispatches"
+             " WHERE run_id = %lld", (long long)id);
+    assert_int_equal(query_int(path, sql), n * (n + 1) / 2 * 1000 + 20 * n);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dispatches WHERE"
+             " run_id = %lld AND client = 'c1' AND req_id %% 3 = 1",
+             (long long)id);
+    assert_int_equal(query_int(path, sql), (n + 2) / 3);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dispatches WHERE"
+             " run_id = %lld AND provider_id IS NULL", (long long)id);
+    assert_int_equal(query_int(path, sql), n / 5);
+}
+
+/* More than 10^5 rows, so the writer goes round its ring many times: all
+ * arrive, on the direct path and on the staged one. */
+static void
+test_many_rows(void **state)
+{
+    fixture *f = *state;
+    const int64_t n = 250001;
+    rec *r = open_ok(f->path);
+    begin_ok(r, "direct");
+    many_rows(r, n);
+    assert_int_equal(commit_ok(r, n), 1);
+    sqlite3 *holder = lock_hold(f->path);
+    begin_ok(r, "staged");
+    lock_release(holder);
+    many_rows(r, n);
+    assert_int_equal(commit_ok(r, n), 2);
+    rec_close(r);
+    check_many(f->path, 1, n);
+    check_many(f->path, 2, n);
 }
 
 static void
@@ -532,6 +819,12 @@ main(void)
         T(test_wal_mode),
         T(test_commit_waits_for_lock),
         T(test_stop_flag_ends_wait),
+        T(test_direct_commit),
+        T(test_fallback_when_locked),
+        T(test_direct_rollback),
+        T(test_direct_duplicate),
+        T(test_direct_duplicate_at_commit),
+        T(test_many_rows),
         T(test_unwritable_paths),
         cmocka_unit_test(test_close_null),
     };

@@ -1,28 +1,82 @@
 /* SPDX-License-Identifier: MIT
  *
  * The SQLite recorder (SPEC §7). A rec is one connection to one database
- * file, the path (for messages), and statements prepared once at open and
- * reused for every run.
+ * file, the path (for messages), statements prepared once at open and
+ * reused for every run, and a writer thread with a bounded ring of rows.
  *
- * Staging. A run's rows are not written into the database while the run
- * goes on: they go to three tables of the connection's private temporary
- * schema (temp.stage_run, temp.stage_providers, temp.stage_dispatches, in
- * a file SQLite deletes when the connection closes or the process dies),
- * inside one transaction on that schema alone. rec_commit then takes the
- * database's write lock (BEGIN IMMEDIATE), copies the run in with three
- * INSERT ... SELECT statements that give it its run_id, and commits. Why:
- * a run takes as long as the simulation, and holding the write lock that
- * long made every other process appending to the same file wait for the
- * whole simulation, then give up after the busy timeout. Staged, runs in
- * several processes simulate at once and only take turns to copy, which
- * is short (the copy runs at over a million rows a second), and a run's id
- * is simply the next one when it commits.
+ * Two paths. Either way a run is one transaction of the database file.
+ * rec_begin picks the path by trying the file's write lock once, without
+ * waiting (BEGIN IMMEDIATE with the busy handler told not to wait):
  *
- * Atomicity. The copy is one transaction of the database file, so a run is
- * all there or not at all, whatever stops the process: a failure or
- * rec_rollback rolls it back, a kill leaves the database as it was (SQLite
- * recovers the interrupted transaction on the next open) and the staged
- * rows vanish with their temporary file.
+ *   - direct, when the lock is free (one process recording, the usual
+ *     case): the run is written straight into the main tables inside that
+ *     transaction. Its runs row goes in first, so its id is known and every
+ *     later row carries it; the totals, the workload's hash and the digest,
+ *     known only at the end, are filled in by an UPDATE at rec_commit,
+ *     which then commits. Each row is written once.
+ *   - staged, when another process holds the lock: the rows go to three
+ *     tables of the connection's private temporary schema (temp.stage_run,
+ *     temp.stage_providers, temp.stage_dispatches, in a file SQLite deletes
+ *     when the connection closes or the process dies), inside a
+ *     transaction on that schema alone, which takes no lock on the file.
+ *     rec_commit then waits for the write lock (BEGIN IMMEDIATE), copies
+ *     the run in with INSERT ... SELECT statements that give it its id (the
+ *     next one when it commits), and commits.
+ *
+ * Why two. Staging every run wrote every row twice, and held recording to
+ * a third of the bare SQLite insert rate (254k rows/s against 760k on a
+ * 10^6-row run); writing directly avoids the second write. Staging exists
+ * so that runs in several processes can simulate at once and take turns
+ * only to copy: whoever finds the lock taken still stages.
+ *
+ * Concurrency, decided. A direct run holds the write lock for its whole
+ * simulation. A process that begins a run meanwhile stages, simulates at
+ * the same time, and its commit waits for the direct run to commit (up to
+ * REC_BUSY_MS, ten minutes from when that wait begins), then copies. It
+ * waits longer than it did when every run staged: for the rest of the
+ * direct run, not just its copy. We accept that: the direct run is itself
+ * faster by more than the copy it no longer makes, nothing is lost or
+ * half-written, and the wait only runs out when the direct run still has
+ * ten minutes to go, some 2 * 10^8 rows at this recorder's rate (a
+ * database of tens of GB), recorded by several processes into one file
+ * at once. Sweeps write one shard per worker and compare runs its series
+ * one after another, so neither meets it; whoever does gets "database is
+ * locked" (exit 3) after ten minutes, the file intact. Other writers of
+ * the file (merge, an sqlite3 shell) also wait for a direct run; readers
+ * never wait for anyone (WAL).
+ *
+ * Atomicity. A run is one transaction of the database file, so it is all
+ * there or not at all, whatever stops the process: a failure or
+ * rec_rollback rolls it back, a kill leaves the database as it was
+ * (SQLite ignores the uncommitted part of the log when it next opens the
+ * file) and staged rows vanish with their temporary file.
+ *
+ * The writer thread. rec_row makes no SQLite call: it copies the row and
+ * the client's pointer into the batch being filled, one of REC_RING
+ * batches of REC_BATCH rows in a ring. A full batch is queued; a thread,
+ * started at a run's first row, binds each queued batch into a prepared
+ * REC_BATCH-row INSERT (into the main table or the staging one) and steps
+ * it, so the simulation and SQLite run on two cores at once. The caller
+ * blocks while the ring is full, so memory stays bounded whichever side is
+ * faster. One rule keeps the connection safe: while the thread runs, no
+ * other thread makes an SQLite call on r->db (the connection is opened
+ * NOMUTEX: SQLite's multi-thread mode, one thread at a time). Every other
+ * entry point (rec_provider, rec_provider_stats, rec_commit, rec_rollback,
+ * rec_close) first stops the thread, draining the queue (the last, partial
+ * batch goes through a one-row INSERT) or, for a rollback, discarding it,
+ * and joins it; the next rec_row starts it again. A failed insert in the
+ * thread is kept ("path: reason" and a flag) and returned as 3, with the
+ * run rolled back, by the next rec_row or whichever call stops the
+ * thread; in a direct run that is where a repeated (req_id, attempt)
+ * shows, possibly before rec_commit. The thread blocks every signal, so
+ * SIGINT and SIGTERM reach the simulating thread. With an SQLite built
+ * without threads (sqlite3_threadsafe() == 0) batches are written by the
+ * calling thread as they fill.
+ *
+ * Batches bind one statement's parameters for REC_BATCH rows at a time:
+ * per-statement overhead otherwise costs more than the insert itself.
+ * ?1 is the run's id (not in the staging insert, whose table has no
+ * run_id), and row k's j-th value is ?(2 + 11k + j).
  *
  * The database is in WAL mode: readers (plots, comparisons) never wait for
  * a writer nor block one, and a commit writes only the new pages, once, to
@@ -32,20 +86,10 @@
  * a time for at most REC_BUSY_MS, and gives up at once when the stop flag
  * (rec_set_stop) is set, so a signal is not ignored for minutes.
  *
- * Staged dispatch rows are batched: the staging insert takes REC_BATCH
- * rows, INSERT INTO temp.stage_dispatches SELECT * FROM (VALUES (...),
- * ...) WHERE column1 IS NOT NULL; rec_row binds a row into the next free
- * tuple and runs the statement when all are bound; rec_commit runs it once
- * more for the rest. Tuples left unbound are NULL (sqlite3_clear_bindings
- * after every run of it) and the WHERE drops them, since a real row's
- * req_id is never NULL. Per-statement overhead otherwise costs more than
- * the insert itself. The staging tables have no keys or checks: the
- * database's own (the primary key, the outcome CHECK) judge the rows once,
- * at the copy, which is why a bad row is reported by rec_commit.
- *
- * Invariants: r->in_run is 1 exactly while a run is staged and neither
- * committed nor rolled back; r->pending tuples of the staging insert are
- * bound, the others are NULL; outside a run the staging tables are empty.
+ * Invariants: r->in_run is 1 exactly while a run is begun and neither
+ * committed nor rolled back; r->direct says which path it took; r->running
+ * implies r->in_run; outside a run the staging tables are empty, the ring
+ * is empty and no thread runs.
  *
  * Versions: the file's user_version holds REC_SCHEMA_VERSION, stamped at
  * open on a file that has none (0: new, or older than the stamp), so that
@@ -56,6 +100,9 @@
  */
 #include "sim/io/recorder.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,21 +113,65 @@
 #define REC_EIO 3
 /* How long rec_commit waits for other writers, in all. */
 #define REC_BUSY_MS (10 * 60 * 1000)
-/* Rows per run of the staging insert; 11 * 64 parameters stays under
+/* Rows per run of the batched insert; 1 + 11 * 64 parameters stays under
  * SQLite's oldest default limit of 999. */
 #define REC_BATCH 64
 #define REC_ROW_PARAMS 11
+/* Batches in the ring: 2048 rows, about 160 KiB. The writer is the slower
+ * side, so more would only hold more rows, not go faster; fewer would
+ * wake the producer more often (it waits for half the ring). */
+#define REC_RING 32
+
+/* Statements that exist for both paths, indexed by r->direct. */
+enum { REC_STAGED = 0, REC_DIRECT = 1 };
+
+/* What the writer thread is told: keep going, finish the queue, or drop
+ * it. */
+enum { REC_GO, REC_DRAIN, REC_DISCARD };
+
+/* One attempt on its way to the database. The client text is the caller's,
+ * valid until the run ends (recorder.h). */
+typedef struct rec_item {
+    sim_row row;
+    const char *client;
+} rec_item;
+
+typedef struct rec_batch {
+    int n;
+    rec_item item[REC_BATCH];
+} rec_batch;
 
 struct rec {
     sqlite3 *db;
-    sqlite3_stmt *ins_run, *ins_provider, *ins_rows;
-    sqlite3_stmt *copy_run, *copy_providers, *copy_rows;
-    sqlite3_stmt *ins_pstats, *copy_pstats;
+    /* [REC_STAGED] into temp.stage_*, [REC_DIRECT] into the main tables */
+    sqlite3_stmt *ins_run[2], *ins_provider[2], *ins_pstats[2];
+    sqlite3_stmt *ins_batch[2], *ins_one[2];
+    sqlite3_stmt *copy_run, *copy_providers, *copy_rows, *copy_pstats;
+    sqlite3_stmt *upd_run;
     const volatile sig_atomic_t *stop;
     struct timespec busy_since;     /* when the current wait began */
     int stopped;                    /* rec_busy gave up on the flag */
+    int no_wait;                    /* rec_busy gives up at once */
     int in_run;
-    int pending;        /* rows bound into ins_rows, not yet inserted */
+    int direct;                     /* the current run is direct */
+    int64_t run_id;                 /* direct: from rec_begin; staged: the copy */
+
+    /* The writer. The calling thread alone touches running and fill, and
+     * ring[fill] while it fills it; the thread reads the queued batches,
+     * ring[tail] to ring[tail + count - 1] (mod REC_RING). */
+    int threads;                    /* SQLite allows a writer thread */
+    int sync_made;                  /* mu, more and room are initialised */
+    int running;                    /* the thread exists */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t more;            /* the ring is no longer empty, or quit */
+    pthread_cond_t room;            /* the ring is half empty, or failed */
+    unsigned fill;                  /* the batch rec_row fills */
+    unsigned tail, count;           /* under mu */
+    int quit;                       /* under mu: REC_GO, _DRAIN, _DISCARD */
+    atomic_int failed;              /* a batch failed: werr says why */
+    char werr[512];
+    rec_batch ring[REC_RING];
     char path[];        /* for messages */
 };
 
@@ -132,20 +223,46 @@ static const char rec_stage_clear[] =
     " DELETE FROM temp.stage_provider_stats;"
     " DELETE FROM temp.stage_dispatches";
 
-static const char rec_sql_run[] =
-    "INSERT INTO temp.stage_run VALUES(?,?,?,?,?,?,?,?,?)";
-static const char rec_sql_provider[] =
-    "INSERT INTO temp.stage_providers VALUES(?,?,?,?,?)";
-static const char rec_sql_pstats[] =
-    "INSERT INTO temp.stage_provider_stats VALUES(?,?,?,?,?,?,?,?,?,?,?)";
-/* The staging insert is this, REC_BATCH tuples of REC_ROW_PARAMS '?', and
- * the tail: tuple k's j-th value is ?(1 + 11k + j). */
-static const char rec_sql_rows_head[] =
-    "INSERT INTO temp.stage_dispatches SELECT * FROM (VALUES";
-static const char rec_sql_rows_tail[] = ") WHERE column1 IS NOT NULL";
+/* The runs row as rec_begin knows it, ?1..?9; a direct run's totals come
+ * at rec_commit (rec_sql_upd_run). */
+static const char *const rec_sql_run[2] = {
+    "INSERT INTO temp.stage_run VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    "INSERT INTO main.runs(label, algo, seed, workload, workload_sha256,"
+    " scenario, scenario_sha256, version, created)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+};
+/* ?1..?5 the provider; ?6 a direct run's id. */
+static const char *const rec_sql_provider[2] = {
+    "INSERT INTO temp.stage_providers VALUES(?1,?2,?3,?4,?5)",
+    "INSERT INTO main.providers(run_id, provider_id, name, ord, algo,"
+    " params) VALUES(?6,?1,?2,?3,?4,?5)",
+};
+/* ?1..?11 the figures; ?12 a direct run's id. */
+static const char *const rec_sql_pstats[2] = {
+    "INSERT INTO temp.stage_provider_stats"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    "INSERT INTO main.provider_stats(run_id, provider_id, dispatched,"
+    " rejected, worst_window, window_limit, window_ns, over_admitted,"
+    " denials, decisions, decision_ns_sum, decision_ns_max)"
+    " VALUES(?12,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+};
+/* The batched inserts are these heads and n tuples (rec_prepare_rows). */
+static const char *const rec_sql_rows_head[2] = {
+    "INSERT INTO temp.stage_dispatches VALUES",
+    "INSERT INTO main.dispatches(run_id, req_id, attempt, client, priority,"
+    " cost, t_arrive, t_ready, t_dispatch, t_done, provider_id, outcome)"
+    " VALUES",
+};
 
-/* The copy into the database: ?1..?4 the totals, ?5 the workload's hash
- * when it is known only now; then ?1 the new run's id. */
+/* A direct run's totals: ?1..?4, ?5 the workload's hash when it is known
+ * only now, ?6 the run's id. */
+static const char rec_sql_upd_run[] =
+    "UPDATE main.runs SET requests = ?1, events = ?2, digest = ?3,"
+    " wall_ms = ?4, workload_sha256 = coalesce(?5, workload_sha256)"
+    " WHERE run_id = ?6";
+
+/* The copy of a staged run into the database: ?1..?4 the totals, ?5 the
+ * workload's hash when it is known only now; then ?1 the new run's id. */
 static const char rec_sql_copy_run[] =
     "INSERT INTO main.runs(label, algo, seed, workload, workload_sha256,"
     " scenario, scenario_sha256, version, created, requests, events, digest,"
@@ -163,6 +280,8 @@ static const char rec_sql_copy_rows[] =
     " cost, t_arrive, t_ready, t_dispatch, t_done, provider_id, outcome)"
     " SELECT ?1, * FROM temp.stage_dispatches";
 
+static void rec_writer_stop(rec *r, int how);
+
 /* ================================================================ errors */
 
 /* Writes "path: reason" and returns 3. */
@@ -174,18 +293,23 @@ rec_fail_msg(const char *path, char *err, size_t errlen, const char *reason)
     return REC_EIO;
 }
 
-/* Fails with SQLite's message (or, when the stop flag ended a wait, says
- * so and returns SIM_EINTR), first rolling back the run in progress (the
- * message is taken before the rollback can replace it). */
+/* Fails with the writer's message, or SQLite's (or, when the stop flag
+ * ended a wait, says so and returns SIM_EINTR), after stopping the writer
+ * and before rolling back the run in progress (the rollback could replace
+ * SQLite's message). */
 static int
 rec_fail(rec *r, char *err, size_t errlen)
 {
     int rc = REC_EIO;
 
+    rec_writer_stop(r, REC_DISCARD);
     if (r->stopped) {
         rec_fail_msg(r->path, err, errlen,
                      "interrupted while waiting for the database");
         rc = SIM_EINTR;
+    } else if (atomic_load(&r->failed)) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s", r->werr);
     } else {
         rec_fail_msg(r->path, err, errlen, sqlite3_errmsg(r->db));
     }
@@ -215,6 +339,8 @@ rec_busy(void *ctx, int n)
     int ms = n < 7 ? 1 << n : 100;
     struct timespec d = {0, (long)ms * 1000000L};
 
+    if (r->no_wait)
+        return 0;
     if (n == 0)
         clock_gettime(CLOCK_MONOTONIC, &r->busy_since);
     if (r->stop != NULL && *r->stop) {
@@ -235,8 +361,8 @@ rec_set_stop(rec *r, const volatile sig_atomic_t *flag)
 
 /* ================================================================ statements */
 
-/* Binds text, or NULL for a NULL pointer. Callers step and clear the
- * statement before their strings can go away, so SQLite need not copy. */
+/* Binds text, or NULL for a NULL pointer. Callers step the statement while
+ * their strings are alive, so SQLite need not copy. */
 static int
 rec_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -263,34 +389,214 @@ rec_step(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Prepares the batched staging insert. */
+/* Prepares the insert of n rows for a path: its head, then n tuples, row
+ * k's j-th value ?(2 + 11k + j), led by ?1 (the run's id) when direct. */
 static int
-rec_prepare_rows(rec *r)
+rec_prepare_rows(rec *r, int direct, int n, sqlite3_stmt **st)
 {
-    static const char tuple[] = "(?,?,?,?,?,?,?,?,?,?,?)";
-    char sql[sizeof rec_sql_rows_head + REC_BATCH * sizeof tuple
-             + sizeof rec_sql_rows_tail];
-    size_t n = 0;
-    memcpy(sql, rec_sql_rows_head, sizeof rec_sql_rows_head - 1);
-    n += sizeof rec_sql_rows_head - 1;
-    for (int k = 0; k < REC_BATCH; k++) {
-        if (k > 0)
-            sql[n++] = ',';
-        memcpy(sql + n, tuple, sizeof tuple - 1);
-        n += sizeof tuple - 1;
+    char sql[8192];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "%s",
+                                  rec_sql_rows_head[direct]);
+
+    for (int k = 0; k < n; k++) {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(%s",
+                                k ? "," : "", direct ? "?1," : "");
+        for (int j = 0; j < REC_ROW_PARAMS; j++)
+            len += (size_t)snprintf(sql + len, sizeof sql - len, "?%d%s",
+                                    2 + REC_ROW_PARAMS * k + j,
+                                    j + 1 < REC_ROW_PARAMS ? "," : ")");
     }
-    memcpy(sql + n, rec_sql_rows_tail, sizeof rec_sql_rows_tail);
-    return sqlite3_prepare_v2(r->db, sql, -1, &r->ins_rows, NULL);
+    /* 64 tuples take about 4 KiB: a cut statement is a bug here. */
+    if (len >= sizeof sql)
+        return SQLITE_TOOBIG;
+    return sqlite3_prepare_v2(r->db, sql, -1, st, NULL);
 }
 
-/* Stages the rows bound so far (none is fine). Returns an SQLite code. */
-static int
-rec_flush(rec *r)
+/* Binds item into row k of a batched insert (?1, the run's id, is bound
+ * by the caller). */
+static void
+rec_bind_item(sqlite3_stmt *st, int k, const rec_item *it)
 {
-    if (r->pending == 0)
-        return SQLITE_OK;
-    r->pending = 0;
-    return rec_step(r->ins_rows);
+    const sim_row *row = &it->row;
+    int i = 2 + k * REC_ROW_PARAMS;
+
+    sqlite3_bind_int64(st, i, row->req_id);
+    sqlite3_bind_int(st, i + 1, row->attempt);
+    rec_bind_text(st, i + 2, it->client);
+    sqlite3_bind_int(st, i + 3, row->priority);
+    sqlite3_bind_int64(st, i + 4, row->cost);
+    rec_bind_time(st, i + 5, row->t_arrive);
+    rec_bind_time(st, i + 6, row->t_ready);
+    rec_bind_time(st, i + 7, row->t_dispatch);
+    rec_bind_time(st, i + 8, row->t_done);
+    if (row->provider < 0)
+        sqlite3_bind_null(st, i + 9);
+    else
+        sqlite3_bind_int(st, i + 9, row->provider);
+    /* rec_row checked it: a static string */
+    rec_bind_text(st, i + 10, sim_outcome_name(row->outcome));
+}
+
+/* Inserts a batch: a full one with one statement, a partial one (the
+ * run's last) row by row. Returns an SQLite code. */
+static int
+rec_write_batch(rec *r, const rec_batch *b)
+{
+    int full = b->n == REC_BATCH;
+    sqlite3_stmt *st = full ? r->ins_batch[r->direct] : r->ins_one[r->direct];
+    int per = full ? REC_BATCH : 1;
+
+    for (int i = 0; i < b->n; i += per) {
+        sqlite3_bind_int64(st, 1, r->run_id);
+        for (int k = 0; k < per; k++)
+            rec_bind_item(st, k, &b->item[i + k]);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+/* ================================================================ the writer */
+
+/* Keeps "path: reason" for a failed batch and raises the flag (the
+ * message first: whoever sees the flag reads it). */
+static void
+rec_note_failure(rec *r, int rc)
+{
+    const char *why = sqlite3_errmsg(r->db);
+
+    /* a failure that set no message of its own */
+    if (sqlite3_errcode(r->db) == SQLITE_OK)
+        why = sqlite3_errstr(rc);
+    snprintf(r->werr, sizeof r->werr, "%s: %s", r->path, why);
+    atomic_store(&r->failed, 1);
+}
+
+/* The writer's next batch: waits for one; NULL when told to stop (after
+ * the queue is empty when draining, at once when discarding). */
+static const rec_batch *
+rec_take(rec *r)
+{
+    const rec_batch *b = NULL;
+
+    pthread_mutex_lock(&r->mu);
+    while (r->count == 0 && r->quit == REC_GO)
+        pthread_cond_wait(&r->more, &r->mu);
+    if (r->count > 0 && r->quit != REC_DISCARD)
+        b = &r->ring[r->tail];
+    pthread_mutex_unlock(&r->mu);
+    return b;
+}
+
+/* The writer has finished with the batch at the tail: its slot is free.
+ * A producer waiting for room waits for half the ring (rec_queue), so it
+ * is woken once per REC_RING / 2 batches, not for each. */
+static void
+rec_release(rec *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->tail = (r->tail + 1) % REC_RING;
+    r->count--;
+    if (r->count == REC_RING / 2 || atomic_load(&r->failed))
+        pthread_cond_signal(&r->room);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* The thread: writes queued batches until told to stop or one fails. */
+static void *
+rec_writer(void *arg)
+{
+    rec *r = arg;
+    const rec_batch *b;
+
+    while ((b = rec_take(r)) != NULL) {
+        int rc = rec_write_batch(r, b);
+        if (rc != SQLITE_OK)
+            rec_note_failure(r, rc);
+        rec_release(r);
+        if (rc != SQLITE_OK)
+            break;
+    }
+    return NULL;
+}
+
+/* Starts the thread, with every signal blocked in it so that they go to
+ * the simulating thread. Returns 0 or an errno value. */
+static int
+rec_writer_start(rec *r)
+{
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&r->thread, NULL, rec_writer, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        r->running = 1;
+    return rc;
+}
+
+/* Queues the batch being filled and moves on to the next slot, waiting
+ * while the ring is full (or, with no thread, writes it now). */
+static void
+rec_queue(rec *r)
+{
+    int rc;
+
+    if (!r->running) {
+        if ((rc = rec_write_batch(r, &r->ring[r->fill])) != SQLITE_OK)
+            rec_note_failure(r, rc);
+        r->ring[r->fill].n = 0;
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    /* The writer waits only on an empty ring. */
+    if (++r->count == 1)
+        pthread_cond_signal(&r->more);
+    /* Full: wait until half is free (rec_release). A failed writer takes
+     * no more; the caller sees the flag instead. */
+    if (r->count == REC_RING)
+        while (r->count > REC_RING / 2 && !atomic_load(&r->failed))
+            pthread_cond_wait(&r->room, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    r->fill = (r->fill + 1) % REC_RING;
+    r->ring[r->fill].n = 0;
+}
+
+/* Stops the thread and joins it, the queue written first (REC_DRAIN, the
+ * batch being filled included) or dropped (REC_DISCARD); the ring is then
+ * empty. Afterwards the connection is the calling thread's alone. */
+static void
+rec_writer_stop(rec *r, int how)
+{
+    if (how == REC_DRAIN && r->ring[r->fill].n > 0 &&
+        !atomic_load(&r->failed))
+        rec_queue(r);
+    if (r->running) {
+        pthread_mutex_lock(&r->mu);
+        r->quit = how;
+        pthread_cond_signal(&r->more);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        r->running = 0;
+        r->quit = REC_GO;
+    }
+    r->tail = r->count = r->fill = 0;
+    r->ring[0].n = 0;
+}
+
+/* Before a call on the connection: stops the writer, the queue written,
+ * and fails (rolled back) if a batch failed. Returns 0 or 3. */
+static int
+rec_quiesce(rec *r, char *err, size_t errlen)
+{
+    rec_writer_stop(r, REC_DRAIN);
+    if (atomic_load(&r->failed))
+        return rec_fail(r, err, errlen);
+    return 0;
 }
 
 /* ================================================================ open */
@@ -299,10 +605,25 @@ rec_flush(rec *r)
 static int
 rec_prepare(rec *r)
 {
-    int rc = sqlite3_prepare_v2(r->db, rec_sql_run, -1, &r->ins_run, NULL);
+    int rc = SQLITE_OK;
+
+    for (int d = REC_STAGED; d <= REC_DIRECT && rc == SQLITE_OK; d++) {
+        rc = sqlite3_prepare_v2(r->db, rec_sql_run[d], -1, &r->ins_run[d],
+                                NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v2(r->db, rec_sql_provider[d], -1,
+                                    &r->ins_provider[d], NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v2(r->db, rec_sql_pstats[d], -1,
+                                    &r->ins_pstats[d], NULL);
+        if (rc == SQLITE_OK)
+            rc = rec_prepare_rows(r, d, REC_BATCH, &r->ins_batch[d]);
+        if (rc == SQLITE_OK)
+            rc = rec_prepare_rows(r, d, 1, &r->ins_one[d]);
+    }
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db, rec_sql_provider, -1,
-                                &r->ins_provider, NULL);
+        rc = sqlite3_prepare_v2(r->db, rec_sql_upd_run, -1, &r->upd_run,
+                                NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(r->db, rec_sql_copy_run, -1, &r->copy_run,
                                 NULL);
@@ -313,13 +634,8 @@ rec_prepare(rec *r)
         rc = sqlite3_prepare_v2(r->db, rec_sql_copy_rows, -1, &r->copy_rows,
                                 NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db, rec_sql_pstats, -1, &r->ins_pstats,
-                                NULL);
-    if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(r->db, rec_sql_copy_pstats, -1,
                                 &r->copy_pstats, NULL);
-    if (rc == SQLITE_OK)
-        rc = rec_prepare_rows(r);
     return rc;
 }
 
@@ -376,6 +692,27 @@ rec_setup(rec *r)
     return rc;
 }
 
+/* The writer's lock and conditions. Returns 0 or an errno value. */
+static int
+rec_sync_init(rec *r)
+{
+    int rc = pthread_mutex_init(&r->mu, NULL);
+
+    if (rc != 0)
+        return rc;
+    if ((rc = pthread_cond_init(&r->more, NULL)) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        return rc;
+    }
+    if ((rc = pthread_cond_init(&r->room, NULL)) != 0) {
+        pthread_cond_destroy(&r->more);
+        pthread_mutex_destroy(&r->mu);
+        return rc;
+    }
+    r->sync_made = 1;
+    return 0;
+}
+
 int
 rec_open(rec **out, const char *path, char *err, size_t errlen)
 {
@@ -385,6 +722,14 @@ rec_open(rec **out, const char *path, char *err, size_t errlen)
     if (r == NULL)
         return rec_fail_msg(path, err, errlen, "out of memory");
     memcpy(r->path, path, len + 1);
+    atomic_init(&r->failed, 0);
+    if (rec_sync_init(r) != 0) {
+        free(r);
+        return rec_fail_msg(path, err, errlen, "out of memory");
+    }
+    /* A library built without mutexes must not be entered by two threads,
+     * even on two connections: then batches are written in line. */
+    r->threads = sqlite3_threadsafe() != 0;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                 | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &r->db, flags, NULL);
@@ -410,15 +755,24 @@ rec_close(rec *r)
     if (r == NULL)
         return;
     rec_rollback(r);
-    sqlite3_finalize(r->ins_run);
-    sqlite3_finalize(r->ins_provider);
-    sqlite3_finalize(r->ins_rows);
+    for (int d = REC_STAGED; d <= REC_DIRECT; d++) {
+        sqlite3_finalize(r->ins_run[d]);
+        sqlite3_finalize(r->ins_provider[d]);
+        sqlite3_finalize(r->ins_pstats[d]);
+        sqlite3_finalize(r->ins_batch[d]);
+        sqlite3_finalize(r->ins_one[d]);
+    }
+    sqlite3_finalize(r->upd_run);
     sqlite3_finalize(r->copy_run);
     sqlite3_finalize(r->copy_providers);
     sqlite3_finalize(r->copy_rows);
-    sqlite3_finalize(r->ins_pstats);
     sqlite3_finalize(r->copy_pstats);
     sqlite3_close(r->db);
+    if (r->sync_made) {
+        pthread_cond_destroy(&r->room);
+        pthread_cond_destroy(&r->more);
+        pthread_mutex_destroy(&r->mu);
+    }
     free(r);
 }
 
@@ -437,11 +791,11 @@ rec_now_utc(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Stages the runs row of a new run. */
+/* Inserts the runs row of a new run (staged, or straight into runs). */
 static int
-rec_stage_run(rec *r, const rec_run *run)
+rec_insert_run(rec *r, const rec_run *run)
 {
-    sqlite3_stmt *st = r->ins_run;
+    sqlite3_stmt *st = r->ins_run[r->direct];
     char created[32];
 
     rec_now_utc(created);
@@ -457,18 +811,41 @@ rec_stage_run(rec *r, const rec_run *run)
     return rec_step(st);
 }
 
+/* Takes the database's write lock if it is free at this instant, without
+ * waiting for it. Returns an SQLite code (SQLITE_OK: a write transaction
+ * is open). */
+static int
+rec_try_lock(rec *r)
+{
+    int rc;
+
+    r->no_wait = 1;
+    rc = sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    r->no_wait = 0;
+    /* A refused BEGIN IMMEDIATE opens nothing; make sure of it. */
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(r->db))
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 int
 rec_begin(rec *r, const rec_run *run, char *err, size_t errlen)
 {
     if (r->in_run)
         return rec_fail_msg(r->path, err, errlen, "a run is already open");
     r->stopped = 0;
-    /* Touches only the temp schema: no lock on the database is taken. */
-    if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    atomic_store(&r->failed, 0);
+    /* Any refusal, busy or not, leaves today's staged path, which touches
+     * only the temp schema until rec_commit (and reports there whatever
+     * stops the file being written). */
+    r->direct = rec_try_lock(r) == SQLITE_OK;
+    if (!r->direct &&
+        sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return rec_fail_msg(r->path, err, errlen, sqlite3_errmsg(r->db));
     r->in_run = 1;
-    if (rec_stage_run(r, run) != SQLITE_OK)
+    if (rec_insert_run(r, run) != SQLITE_OK)
         return rec_fail(r, err, errlen);
+    r->run_id = r->direct ? sqlite3_last_insert_rowid(r->db) : 0;
     return 0;
 }
 
@@ -478,12 +855,16 @@ rec_provider(rec *r, int provider_id, const char *name, int ord,
 {
     if (!r->in_run)
         return rec_fail_msg(r->path, err, errlen, "no run in progress");
-    sqlite3_stmt *st = r->ins_provider;
+    if (rec_quiesce(r, err, errlen) != 0)
+        return REC_EIO;
+    sqlite3_stmt *st = r->ins_provider[r->direct];
     sqlite3_bind_int(st, 1, provider_id);
     rec_bind_text(st, 2, name);
     sqlite3_bind_int(st, 3, ord);
     rec_bind_text(st, 4, algo);
     rec_bind_text(st, 5, params);
+    if (r->direct)
+        sqlite3_bind_int64(st, 6, r->run_id);
     if (rec_step(st) != SQLITE_OK)
         return rec_fail(r, err, errlen);
     return 0;
@@ -493,46 +874,26 @@ int
 rec_provider_stats(rec *r, int provider_id, const sim_provider_stats *p,
                    char *err, size_t errlen)
 {
-    sqlite3_stmt *st = r->ins_pstats;
     const int64_t v[] = {
         provider_id, (int64_t)p->dispatched, (int64_t)p->rejected,
         p->worst_window, p->window_limit, p->window, p->over_admitted,
         (int64_t)p->denials, (int64_t)p->decisions, p->decision_sum,
         p->decision_max,
     };
+    const int nv = (int)(sizeof v / sizeof v[0]);
 
     if (!r->in_run)
         return rec_fail_msg(r->path, err, errlen, "no run in progress");
-    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+    if (rec_quiesce(r, err, errlen) != 0)
+        return REC_EIO;
+    sqlite3_stmt *st = r->ins_pstats[r->direct];
+    for (int i = 0; i < nv; i++)
         sqlite3_bind_int64(st, i + 1, v[i]);
+    if (r->direct)
+        sqlite3_bind_int64(st, nv + 1, r->run_id);
     if (rec_step(st) != SQLITE_OK)
         return rec_fail(r, err, errlen);
     return 0;
-}
-
-/* Binds row into tuple k of the staging insert. The client is copied: the
- * row is inserted after the caller's string may be gone. Returns an SQLite
- * code (only that copy can fail). */
-static int
-rec_bind_row(sqlite3_stmt *st, int k, const sim_row *row, const char *client,
-             const char *outcome)
-{
-    int i = 1 + k * REC_ROW_PARAMS;
-    sqlite3_bind_int64(st, i, row->req_id);
-    sqlite3_bind_int(st, i + 1, row->attempt);
-    int rc = sqlite3_bind_text(st, i + 2, client, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, i + 3, row->priority);
-    sqlite3_bind_int64(st, i + 4, row->cost);
-    rec_bind_time(st, i + 5, row->t_arrive);
-    rec_bind_time(st, i + 6, row->t_ready);
-    rec_bind_time(st, i + 7, row->t_dispatch);
-    rec_bind_time(st, i + 8, row->t_done);
-    if (row->provider < 0)
-        sqlite3_bind_null(st, i + 9);
-    else
-        sqlite3_bind_int(st, i + 9, row->provider);
-    rec_bind_text(st, i + 10, outcome); /* a static string */
-    return rc;
 }
 
 int
@@ -541,28 +902,55 @@ rec_row(rec *r, const sim_row *row, const char *client, char *err,
 {
     if (!r->in_run)
         return rec_fail_msg(r->path, err, errlen, "no run in progress");
-    const char *outcome = sim_outcome_name(row->outcome);
-    if (outcome == NULL) {
+    if (sim_outcome_name(row->outcome) == NULL) {
         rec_fail_msg(r->path, err, errlen, "row with an unknown outcome");
         rec_rollback(r);
         return REC_EIO;
     }
-    if (rec_bind_row(r->ins_rows, r->pending++, row, client, outcome)
-        != SQLITE_OK)
-        return rec_fail(r, err, errlen);
-    if (r->pending == REC_BATCH && rec_flush(r) != SQLITE_OK)
+    if (!r->running && r->threads && rec_writer_start(r) != 0) {
+        rec_fail_msg(r->path, err, errlen, "cannot start a writer thread");
+        rec_rollback(r);
+        return REC_EIO;
+    }
+    rec_batch *b = &r->ring[r->fill];
+    b->item[b->n].row = *row;
+    b->item[b->n].client = client;
+    if (++b->n == REC_BATCH)
+        rec_queue(r);
+    /* A batch written earlier may have failed (a repeated key in a direct
+     * run, a full disk). */
+    if (atomic_load_explicit(&r->failed, memory_order_relaxed))
         return rec_fail(r, err, errlen);
     return 0;
+}
+
+/* A direct run: its totals, then the commit. Returns an SQLite code. */
+static int
+rec_finish_direct(rec *r, int64_t requests, int64_t events,
+                  const char *digest, const char *workload_sha256,
+                  double wall_ms)
+{
+    sqlite3_stmt *st = r->upd_run;
+    int rc;
+
+    sqlite3_bind_int64(st, 1, requests);
+    sqlite3_bind_int64(st, 2, events);
+    rec_bind_text(st, 3, digest);
+    sqlite3_bind_double(st, 4, wall_ms);
+    rec_bind_text(st, 5, workload_sha256);
+    sqlite3_bind_int64(st, 6, r->run_id);
+    if ((rc = rec_step(st)) != SQLITE_OK)
+        return rc;
+    return sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* Copies the staged run into the database (inside its transaction) and
  * gives it its id. Returns an SQLite code. */
 static int
 rec_copy(rec *r, int64_t requests, int64_t events, const char *digest,
-         const char *workload_sha256, double wall_ms, int64_t *run_id)
+         const char *workload_sha256, double wall_ms)
 {
     sqlite3_stmt *st = r->copy_run;
-    int64_t id;
     int rc;
 
     sqlite3_bind_int64(st, 1, requests);
@@ -572,18 +960,33 @@ rec_copy(rec *r, int64_t requests, int64_t events, const char *digest,
     rec_bind_text(st, 5, workload_sha256);
     if ((rc = rec_step(st)) != SQLITE_OK)
         return rc;
-    id = sqlite3_last_insert_rowid(r->db);
-    sqlite3_bind_int64(r->copy_providers, 1, id);
+    r->run_id = sqlite3_last_insert_rowid(r->db);
+    sqlite3_bind_int64(r->copy_providers, 1, r->run_id);
     if ((rc = rec_step(r->copy_providers)) != SQLITE_OK)
         return rc;
-    sqlite3_bind_int64(r->copy_pstats, 1, id);
+    sqlite3_bind_int64(r->copy_pstats, 1, r->run_id);
     if ((rc = rec_step(r->copy_pstats)) != SQLITE_OK)
         return rc;
-    sqlite3_bind_int64(r->copy_rows, 1, id);
-    if ((rc = rec_step(r->copy_rows)) != SQLITE_OK)
-        return rc;
-    *run_id = id;
-    return SQLITE_OK;
+    sqlite3_bind_int64(r->copy_rows, 1, r->run_id);
+    return rec_step(r->copy_rows);
+}
+
+/* A staged run: ends the staging transaction, waits for the write lock,
+ * copies and commits. Returns an SQLite code. */
+static int
+rec_finish_staged(rec *r, int64_t requests, int64_t events,
+                  const char *digest, const char *workload_sha256,
+                  double wall_ms)
+{
+    int rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = rec_copy(r, requests, events, digest, workload_sha256, wall_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
 }
 
 int
@@ -591,22 +994,23 @@ rec_commit(rec *r, int64_t requests, int64_t events, const char *digest,
            const char *workload_sha256, double wall_ms, int64_t *run_id,
            char *err, size_t errlen)
 {
-    int64_t id = 0;
+    int rc;
 
     if (!r->in_run)
         return rec_fail_msg(r->path, err, errlen, "no run in progress");
-    /* End the staging transaction, then wait for the write lock. */
-    if (rec_flush(r) != SQLITE_OK ||
-        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-        rec_copy(r, requests, events, digest, workload_sha256, wall_ms, &id)
-            != SQLITE_OK ||
-        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (rec_quiesce(r, err, errlen) != 0)
+        return REC_EIO;
+    rc = r->direct ? rec_finish_direct(r, requests, events, digest,
+                                       workload_sha256, wall_ms)
+                   : rec_finish_staged(r, requests, events, digest,
+                                       workload_sha256, wall_ms);
+    if (rc != SQLITE_OK)
         return rec_fail(r, err, errlen);
     r->in_run = 0;
-    sqlite3_exec(r->db, rec_stage_clear, NULL, NULL, NULL);
+    if (!r->direct)
+        sqlite3_exec(r->db, rec_stage_clear, NULL, NULL, NULL);
     if (run_id != NULL)
-        *run_id = id;
+        *run_id = r->run_id;
     return 0;
 }
 
@@ -615,15 +1019,15 @@ rec_rollback(rec *r)
 {
     if (r == NULL || !r->in_run)
         return;
+    /* The thread goes first: the connection is then ours alone. */
+    rec_writer_stop(r, REC_DISCARD);
     r->in_run = 0;
-    /* Rows bound but not inserted must not leak into the next run. */
-    r->pending = 0;
-    sqlite3_clear_bindings(r->ins_rows);
     /* Some errors (a full disk, out of memory) have already rolled the
      * transaction back; a second ROLLBACK would only fail. */
     if (!sqlite3_get_autocommit(r->db))
         sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-    /* The staging transaction may have been committed already (a failure
+    /* A staging transaction may have been committed already (a failure
      * during the copy): empty the tables for the next run. */
-    sqlite3_exec(r->db, rec_stage_clear, NULL, NULL, NULL);
+    if (!r->direct)
+        sqlite3_exec(r->db, rec_stage_clear, NULL, NULL, NULL);
 }
