@@ -7,7 +7,8 @@ part of a run.
 
   integer edges  rates, durations, costs and times near the int64 limits
   signals        SIGINT / SIGTERM mid-run (130 / 143, rolled back);
-                 SIGKILL mid-run and mid-commit (integrity ok, no partial run)
+                 SIGKILL mid-run and mid-commit, on the recorder's direct
+                 and staged paths (integrity ok, no partial run)
   concurrency    4 runs appending to one database at once; runs waiting
                  longer than the old 5 s timeout for a lock held elsewhere
   faults         read-only database file and directory, a full disk
@@ -379,36 +380,58 @@ def test_sigkill_mid_run():
           intact(db)[0] and len(intact(db)[1]) == 2, r.stderr)
 
 
-def test_sigkill_mid_commit():
-    """Kills the run while it copies its rows into the database: the WAL
-    grows only then (rows are staged elsewhere while simulating)."""
-    big = gen(600000, "big.csv", rate="10000/s")
-    caught = 0
-    for attempt in range(3):
-        db = baseline_db("kill-commit-%d.db" % attempt)
-        wal = db + "-wal"
-        base = os.path.getsize(wal) if os.path.exists(wal) else 0
-        p = subprocess.Popen([BIN, "run", "-w", big, "-c",
-                              write("s.ini", SCN), "--db", db],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        while p.poll() is None:
-            if os.path.exists(wal) and os.path.getsize(wal) > base + 256 * 1024:
-                p.kill()
-                caught += 1
-                break
-            time.sleep(0.002)
-        code = p.wait(timeout=300)
-        ok, runs = intact(db)
-        if code == -signal.SIGKILL:
-            check("SIGKILL mid-commit: integrity ok, no partial run",
-                  ok and len(runs) == 1, runs)
-        else:
-            check("SIGKILL mid-commit: finished first, whole", code == 0 and
-                  ok and len(runs) == 2, (code, runs))
-        if caught:
+def kill_when_wal_grows(db, big, holder=None):
+    """Runs big into db and kills it once the WAL has grown 256 KiB: inside
+    its write transaction. With holder (a connection holding the write
+    lock) the run stages; the lock is let go once it waits at its commit,
+    so the WAL grows as it copies. Returns whether it was killed, after
+    checking the database."""
+    wal = db + "-wal"
+    base = os.path.getsize(wal) if os.path.exists(wal) else 0
+    p = subprocess.Popen([BIN, "run", "-w", big, "-c", write("s.ini", SCN),
+                          "--db", db], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    if holder is not None:
+        wait_idle(p)
+        holder.execute("COMMIT")
+        holder.close()
+    killed = False
+    while p.poll() is None:
+        if os.path.exists(wal) and os.path.getsize(wal) > base + 256 * 1024:
+            p.kill()
+            killed = True
             break
-    check("SIGKILL mid-commit: caught a commit in progress", caught > 0)
+        time.sleep(0.002)
+    code = p.wait(timeout=300)
+    ok, runs = intact(db)
+    if code == -signal.SIGKILL:
+        check("SIGKILL mid-commit: integrity ok, no partial run",
+              ok and len(runs) == 1, runs)
+    else:
+        check("SIGKILL mid-commit: finished first, whole", code == 0 and
+              ok and len(runs) == 2, (code, runs))
+    return killed
+
+
+def test_sigkill_mid_commit():
+    """Kills a run while its rows go into the database. A run that found
+    the write lock free writes them as it simulates (the WAL grows all
+    along); one that found it taken stages them and copies them at its
+    commit (the WAL grows only then). Both are caught."""
+    big = gen(600000, "big.csv", rate="10000/s")
+    for path in ("direct", "staged"):
+        caught = 0
+        for attempt in range(3):
+            db = baseline_db("kill-commit-%s-%d.db" % (path, attempt))
+            holder = None
+            if path == "staged":
+                holder = sqlite3.connect(db, isolation_level=None)
+                holder.execute("BEGIN IMMEDIATE")
+            caught += kill_when_wal_grows(db, big, holder)
+            if caught:
+                break
+        check("SIGKILL mid-commit (%s): caught a write in progress" % path,
+              caught > 0)
 
 
 # ---------------------------------------------------------------------
