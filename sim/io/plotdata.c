@@ -2,26 +2,44 @@
  *
  * Plot data (see plotdata.h). A pd is one read-only SQLite connection and
  * the database's path (for messages). Every query selects one run through
- * the dispatches table's primary key (run_id first). A run costs four
- * passes over its rows, each sorted by SQLite:
+ * the dispatches table's primary key (run_id first) and reads its rows in
+ * that order: SQLite neither sorts nor groups. Four sorted passes a run
+ * (GROUP BY client, ORDER BY wait, ORDER BY t_dispatch, GROUP BY bins)
+ * cost 3.2 s on a million rows where a plain scan of the same columns
+ * takes 0.2 s; so C does the grouping and the ordering, and a run is read
+ * twice:
  *
- *   - GROUP BY client: the per-client totals, and from them the run's
- *     (outcome counts, first and last instants, costs) and Jain's index;
- *   - ORDER BY wait: the CDF's quantiles, picked at their ranks as the
- *     rows go by (this SQLite has no percentile function);
- *   - ORDER BY t_dispatch: per provider the attempts sent and the worst
- *     window, kept as a running sum over a queue of the dispatches inside
- *     the window (SQLite's RANGE window function did the same in five
- *     times the time: 3.5 s for a million rows);
- *   - GROUP BY (arrival, ready, dispatch) bins: the time bins, a few
- *     hundred groups whatever the rows.
+ *   - pd_run_get: one scan feeds everything but the bins. The run's totals
+ *     add up as the rows go by; per-client totals in a hash table keyed by
+ *     the client's value, then put in the order of ORDER BY offered DESC,
+ *     client (NULL, then texts, then blobs; bytes unsigned), which Jain's
+ *     index relies on; the waits of sent attempts in an array, radix-
+ *     sorted, read at the CDF's ranks; per rate-limited provider its
+ *     dispatches (instant, permits) in an array, radix-sorted by instant,
+ *     for the worst window. The summary is kept in the pd for a
+ *     pd_summary_get of the same run (plot asks in that order); asked
+ *     otherwise, pd_summary_get scans again.
+ *   - pd_bins_get: one scan counting into the bins, whose width the caller
+ *     picks once every run is summed up.
  *
- * Nothing keeps a value per row, only per client, per bin and per
- * dispatch inside one window. The connection sorts in memory (temp_store)
- * with a larger cache, which halves the sorts' time on a million rows.
+ * The results are the SQL's, to the bit: ties (equal waits, dispatches at
+ * one instant) cannot change a rank's value or a window's sum (a window
+ * holds all the dispatches at an instant or none, and permits are never
+ * negative, so the sum peaks after the last of them); a client's mean
+ * wait is its double sum over the count, as avg() made it, in row order.
+ * That sum is exact while the waits add up to less than 2^53 ns (104
+ * days), so the same in any order; beyond, SQLite's own order within a
+ * group decided the last bits (it kept row order in every case tried).
  *
- * Memory: a pd_run, a pd_summary and pd_bins own heap arrays, freed by
- * their clear functions, which accept what a failed get left.
+ * Memory: per sent row of the run being read, 8 bytes for its wait and 16
+ * for its dispatch, up to twice that while the arrays grow or sort (the
+ * process peaks at 50 MB for a million rows a run, where SQLite's sorter
+ * took it to 150 MB); all freed before pd_run_get returns. SQLite's page
+ * cache stays at its default size: a scan reads each page once. The
+ * connection is one thread's (NOMUTEX): the column reads skip a mutex,
+ * which took a sixth of a scan's time. A pd_run, a pd_summary and pd_bins
+ * own heap arrays, freed by their clear functions, which accept what a
+ * failed get left.
  */
 #include "sim/io/plotdata.h"
 
@@ -41,6 +59,9 @@
 
 struct pd {
     sqlite3 *db;
+    int kept_ok;                /* kept is run kept_run's summary */
+    int64_t kept_run;
+    pd_summary kept;
     char path[];
 };
 
@@ -111,14 +132,13 @@ pd_open(pd **out, const char *path, char *err, size_t errlen)
                     strerror(errno));
         goto fail;
     }
-    rc = sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READONLY, NULL);
+    rc = sqlite3_open_v2(path, &p->db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(p->db, PD_BUSY_MS);
     /* The first read tells a non-database or a foreign one. */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(p->db, "PRAGMA temp_store = MEMORY;"
-                          "PRAGMA cache_size = -65536;"
-                          "SELECT run_id FROM runs LIMIT 0;"
+        rc = sqlite3_exec(p->db, "SELECT run_id FROM runs LIMIT 0;"
                           "SELECT run_id FROM dispatches LIMIT 0", NULL, NULL,
                           NULL);
     if (rc != SQLITE_OK) {
@@ -139,6 +159,7 @@ pd_close(pd *p)
     if (!p)
         return;
     sqlite3_close(p->db);
+    pd_summary_clear(&p->kept);
     free(p);
 }
 
@@ -271,136 +292,165 @@ pd_find_provider(pd_run *r, int id)
     return NULL;
 }
 
-/* The dispatches inside a provider's window, oldest first, in a ring
- * that grows as needed, and their running sum of cost. */
-typedef struct pd_window {
-    sim_time *t;
-    int64_t *cost;
-    size_t head, len, cap;      /* cap a power of two, or 0 */
-    int64_t sum;
-} pd_window;
+/* ================================================================ arrays */
 
-static int
-pd_window_push(pd_window *w, sim_time t, int64_t cost)
+/* v with room for element n (of size sz, *cap allocated), growing it by
+ * doubling. NULL out of memory, v and *cap then unchanged. */
+static void *
+pd_room(void *v, size_t n, size_t *cap, size_t sz)
 {
-    if (w->len == w->cap) {
-        size_t cap = w->cap ? 2 * w->cap : 64;
-        sim_time *nt = malloc(cap * sizeof *nt);
-        int64_t *nc = malloc(cap * sizeof *nc);
-        if (!nt || !nc) {
-            free(nt);
-            free(nc);
-            return -1;
-        }
-        for (size_t i = 0; i < w->len; i++) {
-            nt[i] = w->t[(w->head + i) & (w->cap - 1)];
-            nc[i] = w->cost[(w->head + i) & (w->cap - 1)];
-        }
-        free(w->t);
-        free(w->cost);
-        *w = (pd_window){nt, nc, 0, w->len, cap, w->sum};
-    }
-    w->t[(w->head + w->len) & (w->cap - 1)] = t;
-    w->cost[(w->head + w->len++) & (w->cap - 1)] = cost;
-    w->sum += cost;
-    return 0;
+    size_t c = *cap ? 2 * *cap : 64;
+
+    if (n < *cap)
+        return v;
+    if (!(v = realloc(v, c * sz)))
+        return NULL;
+    *cap = c;
+    return v;
 }
 
-/* Drops the dispatches at or before `before`. */
-static void
-pd_window_drop(pd_window *w, sim_time before)
+/* The int64_t an element starts with, as a key that sorts unsigned in the
+ * same order (the sign bit flipped). */
+static inline uint64_t
+pd_key(const unsigned char *e)
 {
-    while (w->len && w->t[w->head] <= before) {
-        w->sum -= w->cost[w->head];
-        w->head = (w->head + 1) & (w->cap - 1);
-        w->len--;
-    }
+    int64_t v;
+
+    memcpy(&v, e, sizeof v);
+    return (uint64_t)v ^ ((uint64_t)1 << 63);
 }
 
-/* One dispatch of provider v at t: counted, and (when v has a rate limit)
- * the window (t - W, t] it ends checked against the worst. */
-static int
-pd_count_dispatch(pd_provider *v, pd_window *w, sim_time t, int64_t cost)
+/* Sorts n elements of sz bytes by the int64_t each starts with: a stable
+ * radix sort, a byte a pass from the least significant, through tmp (n
+ * elements). A byte every key shares takes no pass, so the instants of a
+ * run (40-odd significant bits) take five or six. Inline, so that each
+ * caller has a copy for its constant sz. */
+static inline void
+pd_radix(void *base, void *tmp, size_t n, size_t sz)
 {
-    v->sent++;
-    v->sent_cost += cost;
-    if (v->nrates == 0)
-        return 0;
-    if (pd_window_push(w, t, cost) != 0)
+    size_t count[8][256] = {{0}};
+    unsigned char *src = base, *dst = tmp, *t;
+
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t k = pd_key(src + i * sz), d = 0; d < 8; d++)
+            count[d][(k >> (8 * d)) & 0xff]++;
+    for (int d = 0; d < 8 && n > 0; d++) {
+        size_t *c = count[d], pos = 0;
+        if (c[(pd_key(src) >> (8 * d)) & 0xff] == n)
+            continue;
+        for (int b = 0; b < 256; b++) {
+            size_t k = c[b];
+            c[b] = pos;
+            pos += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            memcpy(dst + c[(pd_key(src + i * sz) >> (8 * d)) & 0xff]++ * sz,
+                   src + i * sz, sz);
+        t = src, src = dst, dst = t;
+    }
+    if (src != base)
+        memcpy(base, src, n * sz);
+}
+
+/* Sorts w[n] ascending. -1 out of memory (for the scratch copy). */
+static int
+pd_sort_waits(int64_t *w, size_t n)
+{
+    int64_t *tmp = malloc((n + 1) * sizeof *tmp);
+
+    if (!tmp)
         return -1;
-    pd_window_drop(w, t - v->rates[0].window);
-    if (w->sum > v->worst)
-        v->worst = w->sum;
+    pd_radix(w, tmp, n, sizeof *w);
+    free(tmp);
     return 0;
 }
 
-/* The pass in dispatch order: attempts sent and worst window per
- * provider. Returns 0 or 3. */
+/* ================================================================ worst */
+
+/* A dispatch of a provider that has a rate limit: instant and permits. */
+typedef struct pd_sent {
+    sim_time t;
+    int64_t cost;
+} pd_sent;
+
+/* A provider's dispatches, in the order the rows came. */
+typedef struct pd_sends {
+    pd_sent *v;
+    size_t n, cap;
+} pd_sends;
+
 static int
-pd_get_dispatch_pass(pd *p, pd_run *r, char *err, size_t errlen)
+pd_sort_sent(pd_sent *s, size_t n)
 {
-    sqlite3_stmt *st = NULL;
-    pd_window *w = calloc((size_t)r->nproviders + 1, sizeof *w);
-    int rc = 0, src = SQLITE_DONE;
+    pd_sent *tmp = malloc((n + 1) * sizeof *tmp);
 
-    if (!w)
-        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
-    if (pd_prepare(p, "SELECT t_dispatch, cost, provider_id FROM dispatches"
-                   " WHERE run_id = ?1 AND t_dispatch IS NOT NULL"
-                   " ORDER BY t_dispatch", r->run_id, &st) != SQLITE_OK) {
-        free(w);
-        return pd_fail(p, st, err, errlen);
+    if (!tmp)
+        return -1;
+    pd_radix(s, tmp, n, sizeof *s);
+    free(tmp);
+    return 0;
+}
+
+/* The most permits in any half-open window (t - W, t] over d sorted by
+ * instant: a running sum from lo to i. A window holds all the dispatches
+ * at an instant or none of them, so it is measured after the last one;
+ * in whatever order equal instants come, the sum there is the same. */
+static int64_t
+pd_worst(const pd_sent *d, size_t n, sim_time window)
+{
+    int64_t sum = 0, worst = 0;
+    size_t lo = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        sum += d[i].cost;
+        if (i + 1 < n && d[i + 1].t == d[i].t)
+            continue;
+        while (lo <= i && d[lo].t <= d[i].t - window)
+            sum -= d[lo++].cost;
+        if (sum > worst)
+            worst = sum;
     }
-    while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        pd_provider *v = pd_find_provider(r, sqlite3_column_int(st, 2));
-        if (v && pd_count_dispatch(v, &w[v - r->providers],
-                                   sqlite3_column_int64(st, 0),
-                                   sqlite3_column_int64(st, 1)) != 0)
-            rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
-    }
-    if (rc == 0 && src != SQLITE_DONE)
-        rc = pd_fail(p, st, err, errlen);
-    else
-        sqlite3_finalize(st);
+    return worst;
+}
+
+/* Each rate-limited provider's worst window over its first limit, from
+ * its dispatches (freed as it goes). -1 out of memory. */
+static int
+pd_run_worst(pd_run *r, pd_sends *s)
+{
     for (int i = 0; i < r->nproviders; i++) {
-        free(w[i].t);
-        free(w[i].cost);
+        pd_provider *v = &r->providers[i];
+        if (v->nrates == 0 || s[i].n == 0)
+            continue;
+        if (pd_sort_sent(s[i].v, s[i].n) != 0)
+            return -1;
+        v->worst = pd_worst(s[i].v, s[i].n, v->rates[0].window);
+        free(s[i].v);
+        s[i] = (pd_sends){NULL, 0, 0};
     }
-    free(w);
-    return rc;
+    return 0;
 }
 
-int
-pd_run_get(pd *p, int64_t run_id, pd_run *out, char *err, size_t errlen)
-{
-    int rc;
+/* ================================================================ rows */
 
-    memset(out, 0, sizeof *out);
-    if ((rc = pd_get_run_row(p, run_id, out, err, errlen)) != 0 ||
-        (rc = pd_get_providers(p, out, err, errlen)) != 0)
-        return rc;
-    return pd_get_dispatch_pass(p, out, err, errlen);
-}
+/* Every column a run's figures are made of, in primary-key order. */
+static const char pd_sql_rows[] =
+    "SELECT client, attempt, outcome, t_arrive, t_ready, t_dispatch, cost,"
+    " provider_id FROM dispatches WHERE run_id = ?1";
 
-void
-pd_run_clear(pd_run *r)
-{
-    char *text[] = {r->label, r->algo, r->workload, r->workload_sha256,
-                    r->scenario, r->scenario_sha256, r->version, r->created,
-                    r->digest};
-
-    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
-        free(text[i]);
-    for (int i = 0; i < r->nproviders; i++) {
-        free(r->providers[i].name);
-        free(r->providers[i].algo);
-        free(r->providers[i].params);
-    }
-    free(r->providers);
-    memset(r, 0, sizeof *r);
-}
-
-/* ================================================================ summary */
+/* A row of pd_sql_rows. A NULL time is SIM_NONE; a NULL cost or provider
+ * reads as 0, as sqlite3_column_int64 reads it. */
+typedef struct pd_row {
+    const void *client;         /* its bytes; NULL for NULL */
+    size_t client_len;
+    int client_type;            /* SQLITE_NULL, SQLITE_TEXT or SQLITE_BLOB */
+    int first;                  /* attempt = 1 */
+    int outcome;                /* SIM_OK ... SIM_DROPPED, or -1 */
+    sim_time arrive, ready, dispatch;
+    int64_t cost;
+    int has_cost;
+    int provider;
+} pd_row;
 
 /* Column i as a time: SIM_NONE for NULL. */
 static sim_time
@@ -409,6 +459,266 @@ pd_col_time(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL
                ? SIM_NONE : sqlite3_column_int64(st, i);
 }
+
+/* The outcome text column i names, or -1 (NULL, or another value: SQL's
+ * outcome = 'ok' counted neither). */
+static int
+pd_col_outcome(sqlite3_stmt *st, int i)
+{
+    const char *s;
+    size_t len;
+
+    if (sqlite3_column_type(st, i) != SQLITE_TEXT)
+        return -1;
+    s = (const char *)sqlite3_column_text(st, i);
+    len = (size_t)sqlite3_column_bytes(st, i);
+    for (int o = SIM_OK; o <= SIM_DROPPED; o++) {
+        const char *name = sim_outcome_name(o);
+        if (strlen(name) == len && memcmp(s, name, len) == 0)
+            return o;
+    }
+    return -1;
+}
+
+/* The client column: GROUP BY told NULL, texts and blobs apart (the
+ * column's TEXT affinity leaves no numbers). */
+static void
+pd_col_client(sqlite3_stmt *st, int i, pd_row *r)
+{
+    r->client_type = sqlite3_column_type(st, i);
+    if (r->client_type == SQLITE_NULL)
+        r->client = NULL;
+    else if (r->client_type == SQLITE_BLOB)
+        r->client = sqlite3_column_blob(st, i);
+    else {
+        r->client_type = SQLITE_TEXT;
+        r->client = sqlite3_column_text(st, i);
+    }
+    r->client_len = r->client ? (size_t)sqlite3_column_bytes(st, i) : 0;
+}
+
+static void
+pd_read_row(sqlite3_stmt *st, pd_row *r)
+{
+    pd_col_client(st, 0, r);
+    r->first = sqlite3_column_type(st, 1) != SQLITE_NULL &&
+               sqlite3_column_int64(st, 1) == 1;
+    r->outcome = pd_col_outcome(st, 2);
+    r->arrive = pd_col_time(st, 3);
+    r->ready = pd_col_time(st, 4);
+    r->dispatch = pd_col_time(st, 5);
+    r->has_cost = sqlite3_column_type(st, 6) != SQLITE_NULL;
+    r->cost = sqlite3_column_int64(st, 6);
+    r->provider = sqlite3_column_int(st, 7);
+}
+
+/* ================================================================ clients */
+
+/* One client's totals while the rows go by. */
+typedef struct pd_acc {
+    char *key;                  /* the value's bytes and a NUL; NULL for
+                                   NULL; becomes c.name at the end */
+    size_t len;
+    int type;                   /* as pd_row's client_type */
+    uint64_t hash;
+    pd_client c;
+    double wait_sum;            /* added in row order, as SQLite's avg()
+                                   added them */
+    int64_t waits;              /* behind wait_sum and c.wait_max */
+} pd_acc;
+
+/* The clients met: acc[n], and an open-addressing table of slots holding
+ * an index into acc plus one (0: empty), never more than half full. */
+typedef struct pd_ctab {
+    pd_acc *acc;
+    size_t n, cap;
+    size_t *slot;
+    size_t nslots;              /* a power of two */
+    size_t last;                /* the latest row's client: one client's
+                                   rows often come in a row */
+} pd_ctab;
+
+#define PD_SLOTS 64
+
+/* FNV-1a over the type and the bytes. */
+static uint64_t
+pd_hash(int type, const void *key, size_t len)
+{
+    const unsigned char *b = key;
+    uint64_t h = UINT64_C(14695981039346656037) ^ (uint64_t)type;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static int
+pd_acc_is(const pd_acc *a, const pd_row *r)
+{
+    return a->type == r->client_type && a->len == r->client_len &&
+           (a->len == 0 || memcmp(a->key, r->client, a->len) == 0);
+}
+
+/* Puts acc[i] into the first free slot from its hash on. */
+static void
+pd_ctab_place(pd_ctab *t, size_t i)
+{
+    size_t mask = t->nslots - 1, j = t->acc[i].hash & mask;
+
+    while (t->slot[j])
+        j = (j + 1) & mask;
+    t->slot[j] = i + 1;
+}
+
+/* Twice the slots (PD_SLOTS at first). -1 out of memory. */
+static int
+pd_ctab_grow(pd_ctab *t)
+{
+    size_t n = t->nslots ? 2 * t->nslots : PD_SLOTS;
+    size_t *slot = calloc(n, sizeof *slot);
+
+    if (!slot)
+        return -1;
+    free(t->slot);
+    t->slot = slot;
+    t->nslots = n;
+    for (size_t i = 0; i < t->n; i++)
+        pd_ctab_place(t, i);
+    return 0;
+}
+
+/* A new client for row r, of hash h. NULL out of memory. */
+static pd_acc *
+pd_ctab_add(pd_ctab *t, const pd_row *r, uint64_t h)
+{
+    pd_acc *a;
+
+    if (2 * (t->n + 1) > t->nslots && pd_ctab_grow(t) != 0)
+        return NULL;
+    if (!(a = pd_room(t->acc, t->n, &t->cap, sizeof *a)))
+        return NULL;
+    t->acc = a;
+    a = memset(&t->acc[t->n], 0, sizeof *a);
+    a->type = r->client_type;
+    a->len = r->client_len;
+    a->hash = h;
+    if (a->type != SQLITE_NULL) {
+        if (!(a->key = malloc(a->len + 1)))
+            return NULL;
+        if (a->len)
+            memcpy(a->key, r->client, a->len);
+        a->key[a->len] = '\0';
+    }
+    pd_ctab_place(t, t->n);
+    t->last = t->n++;
+    return a;
+}
+
+/* Row r's client, added when new. NULL out of memory. */
+static pd_acc *
+pd_ctab_find(pd_ctab *t, const pd_row *r)
+{
+    uint64_t h;
+    size_t mask = t->nslots - 1, j;
+
+    if (t->n && pd_acc_is(&t->acc[t->last], r))
+        return &t->acc[t->last];
+    h = pd_hash(r->client_type, r->client, r->client_len);
+    for (j = h & mask; t->nslots && t->slot[j]; j = (j + 1) & mask) {
+        pd_acc *a = &t->acc[t->slot[j] - 1];
+        if (a->hash == h && pd_acc_is(a, r)) {
+            t->last = t->slot[j] - 1;
+            return a;
+        }
+    }
+    return pd_ctab_add(t, r, h);
+}
+
+static void
+pd_ctab_clear(pd_ctab *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->acc[i].key);
+    free(t->acc);
+    free(t->slot);
+    memset(t, 0, sizeof *t);
+}
+
+/* Adds row r to its client's totals. */
+static void
+pd_acc_add(pd_acc *a, const pd_row *r)
+{
+    pd_client *c = &a->c;
+    sim_time w;
+
+    c->offered += r->first;
+    switch (r->outcome) {
+    case SIM_OK: c->ok++; break;
+    case SIM_FAILED: c->failed++; break;
+    case SIM_REJECTED: c->rejected++; break;
+    case SIM_EXPIRED: c->expired++; break;
+    case SIM_DROPPED: c->dropped++; break;
+    }
+    if (r->dispatch == SIM_NONE)
+        return;
+    c->sent++;
+    if (r->ready == SIM_NONE)
+        return;
+    w = r->dispatch - r->ready;
+    if (a->waits++ == 0 || w > c->wait_max)
+        c->wait_max = w;
+    a->wait_sum += (double)w;
+}
+
+/* SQL's ORDER BY client: NULL, then texts, then blobs; bytes compared
+ * unsigned, a prefix first. */
+static int
+pd_key_cmp(const pd_acc *x, const pd_acc *y)
+{
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c;
+
+    if (x->type != y->type)
+        return x->type == SQLITE_NULL ? -1 : y->type == SQLITE_NULL ? 1
+               : x->type == SQLITE_TEXT ? -1 : 1;
+    if (n && (c = memcmp(x->key, y->key, n)) != 0)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Most requests offered first, then by client: a total order, as no two
+ * clients have the same value. */
+static int
+pd_by_offered_desc(const void *a, const void *b)
+{
+    const pd_acc *x = a, *y = b;
+
+    if (x->c.offered != y->c.offered)
+        return x->c.offered > y->c.offered ? -1 : 1;
+    return pd_key_cmp(x, y);
+}
+
+/* Moves t's clients into s->clients, in order, with their names. -1 out
+ * of memory. */
+static int
+pd_order_clients(pd_ctab *t, pd_summary *s)
+{
+    if (!(s->clients = malloc((t->n + 1) * sizeof *s->clients)))
+        return -1;
+    qsort(t->acc, t->n, sizeof *t->acc, pd_by_offered_desc);
+    for (size_t i = 0; i < t->n; i++) {
+        pd_acc *a = &t->acc[i];
+        /* avg(): the double sum over the count, then seconds. */
+        a->c.wait_mean = a->waits ? a->wait_sum / (double)a->waits / 1e9
+                                  : 0;
+        a->c.name = a->key;
+        a->key = NULL;
+        s->clients[s->nclients++] = a->c;
+    }
+    return 0;
+}
+
+/* ================================================================ summary */
 
 /* t unless it is SIM_NONE; the smaller or larger of two such. */
 static sim_time
@@ -421,6 +731,33 @@ static sim_time
 pd_max_time(sim_time a, sim_time b)
 {
     return a == SIM_NONE ? b : b == SIM_NONE ? a : a > b ? a : b;
+}
+
+/* Adds row r to the run's totals. */
+static void
+pd_add_totals(pd_summary *s, const pd_row *r)
+{
+    s->attempts++;
+    s->requests += r->first;
+    if (r->outcome >= 0)
+        s->outcomes[r->outcome]++;
+    if (r->has_cost && r->cost > s->max_cost)
+        s->max_cost = r->cost;
+    s->first_arrival = pd_min_time(s->first_arrival, r->arrive);
+    /* The end was SQL's max(t_arrive, t_ready, coalesce(t_dispatch, 0)),
+     * NULL (no end) when either of the first two is. */
+    if (r->arrive != SIM_NONE && r->ready != SIM_NONE) {
+        sim_time e = r->arrive > r->ready ? r->arrive : r->ready;
+        if (r->dispatch != SIM_NONE && r->dispatch > e)
+            e = r->dispatch;
+        if (e > s->end)
+            s->end = e;
+    }
+    if (r->dispatch == SIM_NONE)
+        return;
+    s->sent++;
+    s->sent_cost += r->cost;
+    s->last_dispatch = pd_max_time(s->last_dispatch, r->dispatch);
 }
 
 /* The CDF's quantiles: every half percent to 99%, every 0.1% to 99.9%,
@@ -449,39 +786,20 @@ pd_rank(int32_t ppm, int64_t n)
     return r < 1 ? 1 : r;
 }
 
-/* One pass over the run's waits in ascending order, keeping the value at
- * each point's rank. */
-static int
-pd_get_cdf(pd *p, int64_t run_id, int64_t count, pd_cdf *c, char *err,
-           size_t errlen)
+/* The CDF of count sent attempts, w[nw] the sorted waits of those with a
+ * ready instant. The others' wait was NULL, which SQL sorted first and
+ * read as 0: they hold the lowest ranks with a wait of 0. */
+static void
+pd_cdf_pick(pd_cdf *c, const int64_t *w, int64_t nw, int64_t count)
 {
-    sqlite3_stmt *st = NULL;
-    sim_time w = 0;
-    int64_t i = 0;
-    int j = 0, rc = SQLITE_DONE;
+    int64_t nnull = count - nw;
 
     c->count = count;
     c->n = count > 0 ? pd_cdf_points(c->ppm) : 0;
-    if (count == 0)
-        return 0;
-    if (pd_prepare(p, "SELECT t_dispatch - t_ready AS w FROM dispatches"
-                   " WHERE run_id = ?1 AND t_dispatch IS NOT NULL"
-                   " ORDER BY w", run_id, &st) != SQLITE_OK)
-        return pd_fail(p, st, err, errlen);
-    while (j < c->n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        w = sqlite3_column_int64(st, 0);
-        i++;
-        while (j < c->n && pd_rank(c->ppm[j], count) == i)
-            c->wait[j++] = w;
+    for (int j = 0; j < c->n; j++) {
+        int64_t r = pd_rank(c->ppm[j], count);
+        c->wait[j] = r <= nnull ? 0 : w[r - nnull - 1];
     }
-    if (j < c->n && rc != SQLITE_DONE)
-        return pd_fail(p, st, err, errlen);
-    /* A committed run never changes, so the rows counted are all here;
-     * were one missing, the top points keep the largest wait seen. */
-    while (j < c->n)
-        c->wait[j++] = w;
-    sqlite3_finalize(st);
-    return 0;
 }
 
 sim_time
@@ -491,94 +809,6 @@ pd_cdf_at(const pd_cdf *c, int32_t ppm)
         if (c->ppm[i] == ppm)
             return c->wait[i];
     return 0;
-}
-
-/* ================================================================ clients */
-
-static const char pd_sql_clients[] =
-    "SELECT client, sum(attempt = 1) AS offered, sum(outcome = 'ok'),"
-    " sum(t_dispatch IS NOT NULL), sum(outcome = 'rejected'),"
-    " sum(outcome = 'expired'), sum(outcome = 'dropped'),"
-    " sum(outcome = 'failed'), avg(t_dispatch - t_ready),"
-    " max(t_dispatch - t_ready), count(*),"
-    " sum(CASE WHEN t_dispatch IS NOT NULL THEN cost END), max(cost),"
-    " min(t_arrive), max(t_dispatch),"
-    " max(max(t_arrive, t_ready, coalesce(t_dispatch, 0)))"
-    " FROM dispatches WHERE run_id = ?1 GROUP BY client"
-    " ORDER BY offered DESC, client";
-
-/* Fills c from a row of pd_sql_clients. -1 out of memory. */
-static int
-pd_client_row(sqlite3_stmt *st, pd_client *c)
-{
-    memset(c, 0, sizeof *c);
-    if (pd_col_dup(st, 0, &c->name) != 0)
-        return -1;
-    c->offered = sqlite3_column_int64(st, 1);
-    c->ok = sqlite3_column_int64(st, 2);
-    c->sent = sqlite3_column_int64(st, 3);
-    c->rejected = sqlite3_column_int64(st, 4);
-    c->expired = sqlite3_column_int64(st, 5);
-    c->dropped = sqlite3_column_int64(st, 6);
-    c->failed = sqlite3_column_int64(st, 7);
-    c->wait_mean = sqlite3_column_double(st, 8) / 1e9;
-    c->wait_max = sqlite3_column_int64(st, 9);
-    return 0;
-}
-
-/* Adds a client's row to the run's totals. */
-static void
-pd_add_totals(sqlite3_stmt *st, const pd_client *c, pd_summary *s)
-{
-    int64_t max_cost = sqlite3_column_int64(st, 12);
-
-    s->requests += c->offered;
-    s->attempts += sqlite3_column_int64(st, 10);
-    s->outcomes[SIM_OK] += c->ok;
-    s->outcomes[SIM_FAILED] += c->failed;
-    s->outcomes[SIM_REJECTED] += c->rejected;
-    s->outcomes[SIM_EXPIRED] += c->expired;
-    s->outcomes[SIM_DROPPED] += c->dropped;
-    s->sent += c->sent;
-    s->sent_cost += sqlite3_column_int64(st, 11);
-    if (max_cost > s->max_cost)
-        s->max_cost = max_cost;
-    s->first_arrival = pd_min_time(s->first_arrival, pd_col_time(st, 13));
-    s->last_dispatch = pd_max_time(s->last_dispatch, pd_col_time(st, 14));
-    if (sqlite3_column_int64(st, 15) > s->end)
-        s->end = sqlite3_column_int64(st, 15);
-}
-
-/* The GROUP BY client pass: s->clients and the totals. 0 or 3. */
-static int
-pd_get_clients(pd *p, int64_t run_id, pd_summary *s, char *err,
-               size_t errlen)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t cap = 0;
-    int rc;
-
-    if (pd_prepare(p, pd_sql_clients, run_id, &st) != SQLITE_OK)
-        return pd_fail(p, st, err, errlen);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (s->nclients == cap) {
-            pd_client *nv;
-            cap = cap ? cap * 2 : 16;
-            if (!(nv = realloc(s->clients, (size_t)cap * sizeof *nv)))
-                goto oom;
-            s->clients = nv;
-        }
-        if (pd_client_row(st, &s->clients[s->nclients]) != 0)
-            goto oom;
-        pd_add_totals(st, &s->clients[s->nclients++], s);
-    }
-    if (rc != SQLITE_DONE)
-        return pd_fail(p, st, err, errlen);
-    sqlite3_finalize(st);
-    return 0;
-oom:
-    sqlite3_finalize(st);
-    return pd_msg(p, PD_EIO, err, errlen, "out of memory");
 }
 
 /* Jain's index over s->clients. 0, or 3 out of memory. */
@@ -602,26 +832,12 @@ pd_summary_jain(pd *p, pd_summary *s, char *err, size_t errlen)
     return rc;
 }
 
-int
-pd_summary_get(pd *p, int64_t run_id, pd_summary *out, char *err,
-               size_t errlen)
+static void
+pd_summary_start(pd_summary *s)
 {
-    int rc;
-
-    memset(out, 0, sizeof *out);
-    out->jain = -1;
-    out->first_arrival = out->last_dispatch = SIM_NONE;
-    if ((rc = pd_get_clients(p, run_id, out, err, errlen)) != 0 ||
-        (rc = pd_summary_jain(p, out, err, errlen)) != 0 ||
-        (rc = pd_get_cdf(p, run_id, out->sent, &out->cdf, err, errlen)) != 0)
-        return rc;
-    if (out->last_dispatch != SIM_NONE && out->last_dispatch > 0)
-        out->rate = (double)out->sent / ((double)out->last_dispatch / 1e9);
-    out->wait_p50 = pd_cdf_at(&out->cdf, 500000);
-    out->wait_p95 = pd_cdf_at(&out->cdf, 950000);
-    out->wait_p99 = pd_cdf_at(&out->cdf, 990000);
-    out->wait_max = pd_cdf_at(&out->cdf, PD_PPM);
-    return 0;
+    memset(s, 0, sizeof *s);
+    s->jain = -1;
+    s->first_arrival = s->last_dispatch = SIM_NONE;
 }
 
 void
@@ -631,6 +847,210 @@ pd_summary_clear(pd_summary *s)
         free(s->clients[i].name);
     free(s->clients);
     memset(s, 0, sizeof *s);
+}
+
+/* ================================================================ scan */
+
+/* What a scan of a run's rows collects besides the totals in *s. */
+typedef struct pd_scan {
+    pd_summary *s;
+    pd_ctab clients;
+    int64_t *waits;             /* of sent rows with a ready instant */
+    size_t nwaits, capw;
+    pd_run *run;                /* NULL: no dispatches wanted */
+    pd_sends *sends;            /* by index of run->providers */
+} pd_scan;
+
+static int
+pd_scan_init(pd_scan *sc, pd_summary *s, pd_run *run)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->s = s;
+    sc->run = run;
+    if (run && !(sc->sends = calloc((size_t)run->nproviders + 1,
+                                    sizeof *sc->sends)))
+        return -1;
+    return pd_ctab_grow(&sc->clients);
+}
+
+static void
+pd_scan_clear(pd_scan *sc)
+{
+    pd_ctab_clear(&sc->clients);
+    free(sc->waits);
+    for (int i = 0; sc->sends && i < sc->run->nproviders; i++)
+        free(sc->sends[i].v);
+    free(sc->sends);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Counts a dispatch to its provider (none when the id is unknown), and
+ * keeps it for the worst window when the provider has a rate limit. -1
+ * out of memory. */
+static int
+pd_scan_dispatch(pd_scan *sc, const pd_row *r)
+{
+    pd_provider *v = pd_find_provider(sc->run, r->provider);
+    pd_sends *d;
+    pd_sent *nv;
+
+    if (!v)
+        return 0;
+    v->sent++;
+    v->sent_cost += r->cost;
+    if (v->nrates == 0)
+        return 0;
+    d = &sc->sends[v - sc->run->providers];
+    if (!(nv = pd_room(d->v, d->n, &d->cap, sizeof *nv)))
+        return -1;
+    d->v = nv;
+    d->v[d->n++] = (pd_sent){r->dispatch, r->cost};
+    return 0;
+}
+
+/* Row r into the totals, its client's, the waits and the dispatches. -1
+ * out of memory. */
+static int
+pd_scan_row(pd_scan *sc, const pd_row *r)
+{
+    pd_acc *a = pd_ctab_find(&sc->clients, r);
+    int64_t *nv;
+
+    if (!a)
+        return -1;
+    pd_acc_add(a, r);
+    pd_add_totals(sc->s, r);
+    if (r->dispatch == SIM_NONE)
+        return 0;
+    if (r->ready != SIM_NONE) {
+        if (!(nv = pd_room(sc->waits, sc->nwaits, &sc->capw, sizeof *nv)))
+            return -1;
+        sc->waits = nv;
+        sc->waits[sc->nwaits++] = r->dispatch - r->ready;
+    }
+    return sc->run ? pd_scan_dispatch(sc, r) : 0;
+}
+
+/* Reads run_id's rows into sc. Returns 0 or 3. */
+static int
+pd_scan_rows(pd *p, int64_t run_id, pd_scan *sc, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    pd_row r;
+    int rc;
+
+    if (pd_prepare(p, pd_sql_rows, run_id, &st) != SQLITE_OK)
+        return pd_fail(p, st, err, errlen);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pd_read_row(st, &r);
+        if (pd_scan_row(sc, &r) != 0) {
+            sqlite3_finalize(st);
+            return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return pd_fail(p, st, err, errlen);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* The summary from a finished scan: clients in order, Jain, the CDF and
+ * what follows from them. Returns 0 or 3. */
+static int
+pd_summary_finish(pd *p, pd_scan *sc, char *err, size_t errlen)
+{
+    pd_summary *s = sc->s;
+
+    if (pd_order_clients(&sc->clients, s) != 0 ||
+        pd_sort_waits(sc->waits, sc->nwaits) != 0)
+        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    pd_cdf_pick(&s->cdf, sc->waits, (int64_t)sc->nwaits, s->sent);
+    if (s->last_dispatch != SIM_NONE && s->last_dispatch > 0)
+        s->rate = (double)s->sent / ((double)s->last_dispatch / 1e9);
+    s->wait_p50 = pd_cdf_at(&s->cdf, 500000);
+    s->wait_p95 = pd_cdf_at(&s->cdf, 950000);
+    s->wait_p99 = pd_cdf_at(&s->cdf, 990000);
+    s->wait_max = pd_cdf_at(&s->cdf, PD_PPM);
+    return pd_summary_jain(p, s, err, errlen);
+}
+
+/* One scan of run_id's rows: the summary into *s (started here) and, when
+ * run is not NULL, its providers' dispatches and worst windows. Returns
+ * 0 or 3. */
+static int
+pd_scan_run(pd *p, int64_t run_id, pd_summary *s, pd_run *run, char *err,
+            size_t errlen)
+{
+    pd_scan sc;
+    int rc;
+
+    pd_summary_start(s);
+    if (pd_scan_init(&sc, s, run) != 0)
+        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    else if ((rc = pd_scan_rows(p, run_id, &sc, err, errlen)) == 0 && run &&
+             pd_run_worst(run, sc.sends) != 0)
+        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    /* The dispatches go before the waits are sorted: less at the peak. */
+    if (rc == 0)
+        rc = pd_summary_finish(p, &sc, err, errlen);
+    pd_scan_clear(&sc);
+    return rc;
+}
+
+/* ================================================================ gets */
+
+int
+pd_run_get(pd *p, int64_t run_id, pd_run *out, char *err, size_t errlen)
+{
+    pd_summary s;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = pd_get_run_row(p, run_id, out, err, errlen)) != 0 ||
+        (rc = pd_get_providers(p, out, err, errlen)) != 0)
+        return rc;
+    rc = pd_scan_run(p, run_id, &s, out, err, errlen);
+    /* Kept for a pd_summary_get of the same run, so the rows are read
+     * once for both. */
+    pd_summary_clear(&p->kept);
+    p->kept_ok = rc == 0;
+    p->kept_run = run_id;
+    if (rc == 0)
+        p->kept = s;
+    else
+        pd_summary_clear(&s);
+    return rc;
+}
+
+void
+pd_run_clear(pd_run *r)
+{
+    char *text[] = {r->label, r->algo, r->workload, r->workload_sha256,
+                    r->scenario, r->scenario_sha256, r->version, r->created,
+                    r->digest};
+
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        free(text[i]);
+    for (int i = 0; i < r->nproviders; i++) {
+        free(r->providers[i].name);
+        free(r->providers[i].algo);
+        free(r->providers[i].params);
+    }
+    free(r->providers);
+    memset(r, 0, sizeof *r);
+}
+
+int
+pd_summary_get(pd *p, int64_t run_id, pd_summary *out, char *err,
+               size_t errlen)
+{
+    if (p->kept_ok && p->kept_run == run_id) {
+        *out = p->kept;
+        memset(&p->kept, 0, sizeof p->kept);
+        p->kept_ok = 0;
+        return 0;
+    }
+    return pd_scan_run(p, run_id, out, NULL, err, errlen);
 }
 
 /* ================================================================ jain */
@@ -705,35 +1125,35 @@ pd_pick_width(sim_time span, int64_t target)
     }
 }
 
-/* One group per (arrival bin, ready bin, dispatch bin, first attempt or
- * not): a few hundred, as the three instants of a row are close. */
-static const char pd_sql_bins[] =
-    "SELECT t_arrive / ?2, t_ready / ?2, t_dispatch / ?2, attempt = 1,"
-    " count(*), sum(cost) FROM dispatches WHERE run_id = ?1"
-    " GROUP BY 1, 2, 3, 4";
+/* The columns of the bins, in primary-key order. */
+static const char pd_sql_bin_rows[] =
+    "SELECT attempt, t_arrive, t_ready, t_dispatch, cost FROM dispatches"
+    " WHERE run_id = ?1";
 
-/* Bin of instant t (column i), clamped into [0, n). */
+/* Bin of the instant in column i, clamped into [0, n). NULL reads as 0,
+ * so lands in bin 0 (where SQL's NULL / width, read as 0, put it). */
 static int64_t
-pd_bin(sqlite3_stmt *st, int i, int64_t n)
+pd_bin(sqlite3_stmt *st, int i, sim_time width, int64_t n)
 {
-    int64_t b = sqlite3_column_int64(st, i);
+    int64_t b = sqlite3_column_int64(st, i) / width;
 
     return b < 0 ? 0 : b >= n ? n - 1 : b;
 }
 
-/* Adds one group of pd_sql_bins to out. */
+/* Adds a row of pd_sql_bin_rows to out. */
 static void
 pd_add_bins(sqlite3_stmt *st, pd_bins *out)
 {
-    int64_t count = sqlite3_column_int64(st, 4);
+    int64_t b;
 
-    if (sqlite3_column_int(st, 3))
-        out->arrivals[pd_bin(st, 0, out->n)] += count;
-    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+    if (sqlite3_column_int64(st, 0) == 1)
+        out->arrivals[pd_bin(st, 1, out->width, out->n)]++;
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL)
         return;
-    out->ready[pd_bin(st, 1, out->n)] += count;
-    out->sent[pd_bin(st, 2, out->n)] += count;
-    out->sent_cost[pd_bin(st, 2, out->n)] += sqlite3_column_int64(st, 5);
+    out->ready[pd_bin(st, 2, out->width, out->n)]++;
+    b = pd_bin(st, 3, out->width, out->n);
+    out->sent[b]++;
+    out->sent_cost[b] += sqlite3_column_int64(st, 4);
 }
 
 static int
@@ -748,7 +1168,6 @@ pd_bins_alloc(pd_bins *b, sim_time width, int64_t n)
     b->sent_cost = calloc((size_t)n, sizeof *b->sent_cost);
     return b->arrivals && b->ready && b->sent && b->sent_cost ? 0 : -1;
 }
-
 int
 pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
             char *err, size_t errlen)
@@ -758,8 +1177,7 @@ pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
 
     if (n < 1 || width < 1 || pd_bins_alloc(out, width, n) != 0)
         return pd_msg(p, PD_EIO, err, errlen, "out of memory");
-    if (pd_prepare(p, pd_sql_bins, run_id, &st) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, width) != SQLITE_OK)
+    if (pd_prepare(p, pd_sql_bin_rows, run_id, &st) != SQLITE_OK)
         return pd_fail(p, st, err, errlen);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         pd_add_bins(st, out);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT
  *
  * Plot data: what the comparison figures and tables show, read back from a
- * ratesim database (SPEC §7) on a read-only connection of its own, with
- * SQLite doing the aggregation. Nothing here holds one value per request:
- * a run comes back as a summary (outcome counts, exact wait quantiles, Jain
- * fairness), a fixed set of wait-CDF points, per-client and per-provider
- * totals, and counts in time bins; the writers turn those into the small
- * whitespace-separated .dat files the gnuplot templates in plots/ read.
+ * ratesim database (SPEC §7) on a read-only connection of its own, a run's
+ * rows in primary-key order and aggregated here. Nothing returned holds
+ * one value per request: a run comes back as a summary (outcome counts,
+ * exact wait quantiles, Jain fairness), a fixed set of wait-CDF points,
+ * per-client and per-provider totals, and counts in time bins; the writers
+ * turn those into the small whitespace-separated .dat files the gnuplot
+ * templates in plots/ read.
  *
  * Definitions (the report and its tests rely on them):
  *   - sent: an attempt that went out (t_dispatch not NULL: ok or failed);
@@ -77,7 +78,9 @@ typedef struct pd_run {
 } pd_run;
 
 /* Reads run_id. Returns 0, 2 when there is no such run, or 3. Clear *out
- * with pd_run_clear (also after a failure). */
+ * with pd_run_clear (also after a failure). Its one pass over the run's
+ * rows also makes the run's summary, kept in p until the next pd_run_get
+ * for a pd_summary_get of the same run: ask for both in that order. */
 int pd_run_get(pd *p, int64_t run_id, pd_run *out, char *err, size_t errlen);
 void pd_run_clear(pd_run *r);
 
