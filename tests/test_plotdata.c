@@ -462,6 +462,223 @@ test_worst_window(void **state)
     pd_close(d);
 }
 
+/* Runs sql on the fixture's database (to make what record cannot). */
+static void
+exec_at(fixture *f, const char *sql)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    exec_ok(db, sql);
+    sqlite3_close(db);
+}
+
+/* Dispatches at equal instants, in rows out of time order: a window holds
+ * all those at an instant or none. Window 1 s: two at 0 s and two at 1 s
+ * (exactly W apart, never together); three at 1.5 s join the two at 1 s
+ * (five); two at 2.5 s and one at 2.5 s later in the rows make three with
+ * none of the earlier ones (1.5 is at 2.5 - W). */
+static void
+test_worst_ties(void **state)
+{
+    static const row v[] = {
+        {1, 1, "a", 2.5, 2.5, 0, SIM_OK}, {2, 1, "a", 1.0, 1.0, 0, SIM_OK},
+        {3, 1, "a", 0.0, 0.0, 0, SIM_OK}, {4, 1, "a", 1.5, 1.5, 0, SIM_OK},
+        {5, 1, "a", 1.0, 1.0, 0, SIM_OK}, {6, 1, "a", 2.5, 2.5, 0, SIM_OK},
+        {7, 1, "a", 1.5, 1.5, 0, SIM_OK}, {8, 1, "a", 0.0, 0.0, 0, SIM_OK},
+        {9, 1, "a", 1.5, 1.5, 0, SIM_OK}, {10, 1, "a", 2.5, 2.5, 0, SIM_OK},
+    };
+    static const row edge[] = {
+        {1, 1, "a", 1.0, 1.0, 0, SIM_OK}, {2, 1, "a", 0.0, 0.0, 0, SIM_OK},
+        {3, 1, "a", 1.0, 1.0, 0, SIM_OK}, {4, 1, "a", 0.0, 0.0, 0, SIM_OK},
+        {5, 1, "a", 0.0, 0.0, 0, SIM_OK},
+    };
+    fixture *f = *state;
+    char err[256];
+    int64_t id, id2;
+    pd *d;
+    pd_run r;
+
+    record(f, "ties", "sliding_log 2/1s", v, 10, &id);
+    record(f, "edge", "fixed_window 2/1s", edge, 5, &id2);
+    assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
+    assert_int_equal(pd_run_get(d, id, &r, err, sizeof err), 0);
+    assert_int_equal(r.providers[0].worst, 5);
+    assert_int_equal(r.providers[0].sent, 10);
+    pd_run_clear(&r);
+    /* Three at 0 s, two at 1 s: (0, 1] holds the two only. */
+    assert_int_equal(pd_run_get(d, id2, &r, err, sizeof err), 0);
+    assert_int_equal(r.providers[0].worst, 3);
+    pd_run_clear(&r);
+    /* Costs count, not rows: the one at 1 s weighs 4. */
+    exec_at(f, "UPDATE dispatches SET cost = 4 WHERE req_id = 3");
+    assert_int_equal(pd_run_get(d, id2, &r, err, sizeof err), 0);
+    assert_int_equal(r.providers[0].worst, 5);
+    assert_int_equal(r.providers[0].sent_cost, 8);
+    pd_run_clear(&r);
+    pd_close(d);
+}
+
+/* More clients than the hash table starts with, recorded out of order:
+ * most offered first, ties by name as bytes ("c10" before "c2"), with the
+ * same totals whether the summary came with pd_run_get or on its own. */
+static void
+test_many_clients(void **state)
+{
+    enum { NC = 300 };
+    static row v[NC * 3];
+    static char names[NC][8];
+    fixture *f = *state;
+    char err[256];
+    int64_t id, n = 0;
+    pd *d;
+    pd_summary s, s2;
+    pd_run r;
+
+    for (int i = 0; i < NC; i++)
+        snprintf(names[i], sizeof names[i], "c%d", (i * 7) % NC);
+    /* Client i offers 1 + i % 3 requests, the first of them sent. */
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < NC; i++)
+            if (k <= i % 3) {
+                v[n] = (row){n + 1, 1, names[i], 1.0 + 0.001 * (double)n,
+                             k == 0 ? 2.0 : -1, k == 0 ? 0 : -1,
+                             k == 0 ? SIM_OK : SIM_EXPIRED};
+                n++;
+            }
+    record(f, "many", "token_bucket 1000/1s", v, (int)n, &id);
+    assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
+    assert_int_equal(pd_summary_get(d, id, &s, err, sizeof err), 0);
+    assert_int_equal(s.nclients, NC);
+    assert_int_equal(s.requests, n);
+    for (int64_t i = 0; i < s.nclients; i++) {
+        const pd_client *c = &s.clients[i];
+        assert_int_equal(c->ok, 1);
+        assert_int_equal(c->expired, c->offered - 1);
+        assert_int_equal(c->sent, 1);
+        assert_true(c->wait_max > 0);
+        assert_true(fabs(c->wait_mean * 1e9 - (double)c->wait_max) < 1);
+        if (i == 0)
+            continue;
+        assert_true(s.clients[i - 1].offered >= c->offered);
+        if (s.clients[i - 1].offered == c->offered)
+            assert_true(strcmp(s.clients[i - 1].name, c->name) < 0);
+    }
+    assert_string_equal(s.clients[0].name, "c101");     /* 3 offered */
+    assert_string_equal(s.clients[NC - 1].name, "c99");  /* 1 offered */
+    /* Through pd_run_get's scan: the same. */
+    assert_int_equal(pd_run_get(d, id, &r, err, sizeof err), 0);
+    assert_int_equal(pd_summary_get(d, id, &s2, err, sizeof err), 0);
+    assert_int_equal(s2.nclients, NC);
+    for (int64_t i = 0; i < NC; i++) {
+        assert_string_equal(s.clients[i].name, s2.clients[i].name);
+        assert_int_equal(s.clients[i].offered, s2.clients[i].offered);
+        assert_true(s.clients[i].wait_mean == s2.clients[i].wait_mean);
+    }
+    assert_true(s.jain == s2.jain);
+    assert_int_equal(s.cdf.count, s2.cdf.count);
+    pd_summary_clear(&s2);
+    pd_run_clear(&r);
+    pd_summary_clear(&s);
+    pd_close(d);
+}
+
+/* A run whose rows all stayed in: no dispatch, no wait, no rate, no
+ * Jain; the arrivals still count. */
+static void
+test_none_sent(void **state)
+{
+    static const row v[] = {
+        {1, 1, "a", 0.5, -1, -1, SIM_EXPIRED},
+        {2, 1, "b", 1.5, -1, 0, SIM_REJECTED},
+        {2, 2, "b", 2.5, -1, -1, SIM_EXPIRED},
+    };
+    fixture *f = *state;
+    char err[256];
+    int64_t id;
+    pd *d;
+    pd_summary s;
+    pd_run r;
+    pd_bins b;
+
+    record(f, "none", "token_bucket 2/1s", v, 3, &id);
+    assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
+    assert_int_equal(pd_run_get(d, id, &r, err, sizeof err), 0);
+    assert_int_equal(r.providers[0].sent, 0);
+    assert_int_equal(r.providers[0].worst, 0);
+    assert_int_equal(pd_summary_get(d, id, &s, err, sizeof err), 0);
+    assert_int_equal(s.attempts, 3);
+    assert_int_equal(s.requests, 2);
+    assert_int_equal(s.sent, 0);
+    assert_int_equal(s.outcomes[SIM_EXPIRED], 2);
+    assert_int_equal(s.first_arrival, S(0.5));
+    assert_int_equal(s.last_dispatch, SIM_NONE);
+    assert_int_equal(s.end, S(2.5));
+    assert_int_equal(s.cdf.n, 0);
+    assert_int_equal(s.wait_max, 0);
+    assert_true(s.rate == 0);
+    assert_true(s.jain < 0);
+    assert_int_equal(s.nclients, 2);
+    assert_true(s.clients[0].wait_mean == 0);
+    assert_int_equal(pd_bins_get(d, id, S(1), 3, &b, err, sizeof err), 0);
+    assert_int_equal(b.arrivals[0] + b.arrivals[1] + b.arrivals[2], 2);
+    assert_int_equal(b.sent[0] + b.sent[1] + b.sent[2], 0);
+    pd_bins_clear(&b);
+    pd_summary_clear(&s);
+    pd_run_clear(&r);
+    pd_close(d);
+}
+
+/* NULLs read as the SQL read them: a NULL client is a client of its own,
+ * ahead of "" when they offered as many; a sent attempt without t_ready
+ * has a NULL wait, lowest in the CDF and read as 0, left out of its
+ * client's mean and max; a row without t_ready sets no end. */
+static void
+test_nulls(void **state)
+{
+    static const row v[] = {
+        {1, 1, "x", 1.0, 1.5, 0, SIM_OK},
+        {2, 1, "a", 5.0, 5.0, 0, SIM_OK},
+        {3, 1, "a", 3.0, 3.2, 0, SIM_OK},
+        {4, 1, "", 1.0, -1, -1, SIM_EXPIRED},
+    };
+    fixture *f = *state;
+    char err[256];
+    int64_t id;
+    pd *d;
+    pd_summary s;
+    pd_bins b;
+
+    record(f, "nulls", "token_bucket 2/1s", v, 4, &id);
+    exec_at(f, "UPDATE dispatches SET client = NULL WHERE req_id = 1;"
+               "UPDATE dispatches SET t_ready = NULL WHERE req_id = 2");
+    assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
+    assert_int_equal(pd_summary_get(d, id, &s, err, sizeof err), 0);
+    assert_int_equal(s.sent, 3);
+    assert_int_equal(s.last_dispatch, S(5.0));
+    assert_int_equal(s.end, S(3.2));
+    /* Waits: NULL (0), 0.2, 0.5. */
+    assert_int_equal(pd_cdf_at(&s.cdf, 0), 0);
+    assert_int_equal(s.wait_p50, S(3.2) - S(3.0));
+    assert_int_equal(s.wait_max, S(1.5) - S(1.0));
+    assert_int_equal(s.nclients, 3);
+    assert_string_equal(s.clients[0].name, "a");
+    assert_int_equal(s.clients[0].sent, 2);
+    assert_int_equal(s.clients[0].wait_max, S(3.2) - S(3.0));
+    assert_true(fabs(s.clients[0].wait_mean - 0.2) < 1e-9);
+    assert_null(s.clients[1].name);
+    assert_string_equal(s.clients[2].name, "");
+    pd_summary_clear(&s);
+    /* The NULL t_ready lands in bin 0. */
+    assert_int_equal(pd_bins_get(d, id, S(1), 6, &b, err, sizeof err), 0);
+    assert_int_equal(b.ready[0], 1);
+    assert_int_equal(b.ready[1], 1);
+    assert_int_equal(b.ready[3], 1);
+    assert_int_equal(b.sent[5], 1);
+    pd_bins_clear(&b);
+    pd_close(d);
+}
+
 /* Reads line k (0-based, after the comment) of a .dat file. */
 static void
 dat_line(const char *dir, const char *name, int k, char *buf, size_t n)
@@ -569,6 +786,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worst_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worst_ties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_none_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files, setup, teardown),
     };

@@ -705,7 +705,8 @@ pd_order_clients(pd_ctab *t, pd_summary *s)
 {
     if (!(s->clients = malloc((t->n + 1) * sizeof *s->clients)))
         return -1;
-    qsort(t->acc, t->n, sizeof *t->acc, pd_by_offered_desc);
+    if (t->n > 1)
+        qsort(t->acc, t->n, sizeof *t->acc, pd_by_offered_desc);
     for (size_t i = 0; i < t->n; i++) {
         pd_acc *a = &t->acc[i];
         /* avg(): the double sum over the count, then seconds. */
