@@ -16,6 +16,7 @@
 #include "sim/io/prefetch.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -92,6 +93,21 @@ prefetch_run(void *arg)
     return NULL;
 }
 
+/* Starts the thread with every signal blocked, so that SIGINT and SIGTERM
+ * go to the caller's thread, whose handler stops the run. */
+static int
+prefetch_spawn(prefetch *p)
+{
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&p->thread, NULL, prefetch_run, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 int
 prefetch_start(prefetch **out, sim_source_fn src, void *ctx, char *err,
                size_t errlen)
@@ -108,7 +124,7 @@ prefetch_start(prefetch **out, sim_source_fn src, void *ctx, char *err,
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->filled, NULL);
     pthread_cond_init(&p->emptied, NULL);
-    if (pthread_create(&p->thread, NULL, prefetch_run, p) != 0) {
+    if (prefetch_spawn(p) != 0) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->filled);
         pthread_cond_destroy(&p->emptied);

@@ -16,6 +16,7 @@
 #include "sim/io/rowpipe.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -96,6 +97,21 @@ rowpipe_run(void *arg)
     return NULL;
 }
 
+/* Starts the thread with every signal blocked, so that SIGINT and SIGTERM
+ * go to the caller's thread, whose handler stops the run. */
+static int
+rowpipe_spawn(rowpipe *p)
+{
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&p->thread, NULL, rowpipe_run, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 int
 rowpipe_start(rowpipe **out, sim_sink_fn sink, void *ctx, char *err,
               size_t errlen)
@@ -112,7 +128,7 @@ rowpipe_start(rowpipe **out, sim_sink_fn sink, void *ctx, char *err,
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->filled, NULL);
     pthread_cond_init(&p->emptied, NULL);
-    if (pthread_create(&p->thread, NULL, rowpipe_run, p) != 0) {
+    if (rowpipe_spawn(p) != 0) {
         rowpipe_free(p);
         snprintf(err, errlen, "cannot start the recording thread");
         return SIM_EIO;
