@@ -398,15 +398,16 @@ rec_prepare_rows(rec *r, int direct, int n, sqlite3_stmt **st)
     size_t len = (size_t)snprintf(sql, sizeof sql, "%s",
                                   rec_sql_rows_head[direct]);
 
-    for (int k = 0; k < n; k++) {
+    /* 64 tuples take about 4 KiB; the checks keep a cut statement (a bug
+     * here) from writing past sql. */
+    for (int k = 0; k < n && len < sizeof sql; k++) {
         len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(%s",
                                 k ? "," : "", direct ? "?1," : "");
-        for (int j = 0; j < REC_ROW_PARAMS; j++)
+        for (int j = 0; j < REC_ROW_PARAMS && len < sizeof sql; j++)
             len += (size_t)snprintf(sql + len, sizeof sql - len, "?%d%s",
                                     2 + REC_ROW_PARAMS * k + j,
                                     j + 1 < REC_ROW_PARAMS ? "," : ")");
     }
-    /* 64 tuples take about 4 KiB: a cut statement is a bug here. */
     if (len >= sizeof sql)
         return SQLITE_TOOBIG;
     return sqlite3_prepare_v2(r->db, sql, -1, st, NULL);
@@ -437,8 +438,8 @@ rec_bind_item(sqlite3_stmt *st, int k, const rec_item *it)
     rec_bind_text(st, i + 10, sim_outcome_name(row->outcome));
 }
 
-/* Inserts a batch: a full one with one statement, a partial one (the
- * run's last) row by row. Returns an SQLite code. */
+/* Inserts a batch: a full one with one statement, a partial one (queued
+ * by a drain: the run's last rows) row by row. Returns an SQLite code. */
 static int
 rec_write_batch(rec *r, const rec_batch *b)
 {
