@@ -735,6 +735,44 @@ test_bins(void **state)
     pd_close(d);
 }
 
+/* After a summary, bins come from the counts its scan kept when their
+ * width allows, and from a scan otherwise: the same either way. */
+static void
+test_bins_kept(void **state)
+{
+    static const sim_time widths[] = {S(2), S(0.5), S(1) / 3, 7, S(20)};
+    fixture *f = *state;
+    char err[256];
+    int64_t id;
+    pd *d;
+    pd_summary s;
+    pd_bins b, c;
+
+    record(f, "a", "token_bucket 2/1s", run_a, N_A, &id);
+    assert_int_equal(pd_open(&d, f->path, err, sizeof err), 0);
+    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
+        int64_t n = S(12) / widths[k] + 1;
+        if (n > 100000)
+            n = 100000;
+        /* No scan before: this one scans. */
+        assert_int_equal(pd_bins_get(d, id, widths[k], n, &b, err,
+                                     sizeof err), 0);
+        assert_int_equal(pd_summary_get(d, id, &s, err, sizeof err), 0);
+        pd_summary_clear(&s);
+        assert_int_equal(pd_bins_get(d, id, widths[k], n, &c, err,
+                                     sizeof err), 0);
+        for (int64_t i = 0; i < n; i++) {
+            assert_int_equal(b.arrivals[i], c.arrivals[i]);
+            assert_int_equal(b.ready[i], c.ready[i]);
+            assert_int_equal(b.sent[i], c.sent[i]);
+            assert_int_equal(b.sent_cost[i], c.sent_cost[i]);
+        }
+        pd_bins_clear(&b);
+        pd_bins_clear(&c);
+    }
+    pd_close(d);
+}
+
 static void
 test_files(void **state)
 {
@@ -791,6 +829,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_none_sent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bins_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files, setup, teardown),
     };
 

@@ -6,21 +6,25 @@
  * that order: SQLite neither sorts nor groups. Four sorted passes a run
  * (GROUP BY client, ORDER BY wait, ORDER BY t_dispatch, GROUP BY bins)
  * cost 3.2 s on a million rows where a plain scan of the same columns
- * takes 0.2 s; so C does the grouping and the ordering, and a run is read
- * twice:
+ * takes 0.2 s; so C does the grouping and the ordering, and a run's rows
+ * are read once. pd_run_get's scan feeds everything:
  *
- *   - pd_run_get: one scan feeds everything but the bins. The run's totals
- *     add up as the rows go by; per-client totals in a hash table keyed by
- *     the client's value, then put in the order of ORDER BY offered DESC,
- *     client (NULL, then texts, then blobs; bytes unsigned), which Jain's
- *     index relies on; the waits of sent attempts in an array, radix-
- *     sorted, read at the CDF's ranks; per rate-limited provider its
- *     dispatches (instant, permits) in an array, radix-sorted by instant,
- *     for the worst window. The summary is kept in the pd for a
- *     pd_summary_get of the same run (plot asks in that order); asked
- *     otherwise, pd_summary_get scans again.
- *   - pd_bins_get: one scan counting into the bins, whose width the caller
- *     picks once every run is summed up.
+ *   - the run's totals, added up as the rows go by;
+ *   - per-client totals in a hash table keyed by the client's value, then
+ *     put in the order of ORDER BY offered DESC, client (NULL, then texts,
+ *     then blobs; bytes unsigned), which Jain's index relies on;
+ *   - the waits of sent attempts in an array, radix-sorted, read at the
+ *     CDF's ranks;
+ *   - per rate-limited provider its dispatches (instant, permits) in an
+ *     array, radix-sorted by instant, for the worst window;
+ *   - counts in fine time bins (a power of ten ns, at most 2^18 of them),
+ *     from which pd_bins_get adds up the bins the caller picks once every
+ *     run is summed up; a width they cannot make is counted by a scan.
+ *
+ * The summary and the fine bins are kept in the pd until asked for: the
+ * summary for a pd_summary_get of the same run before the next
+ * pd_run_get (plot asks in that order; asked otherwise, it scans again),
+ * the bins of each run scanned for its pd_bins_get.
  *
  * The results are the SQL's, to the bit: ties (equal waits, dispatches at
  * one instant) cannot change a rank's value or a window's sum (a window
@@ -34,12 +38,13 @@
  * Memory: per sent row of the run being read, 8 bytes for its wait and 16
  * for its dispatch, up to twice that while the arrays grow or sort (the
  * process peaks at 50 MB for a million rows a run, where SQLite's sorter
- * took it to 150 MB); all freed before pd_run_get returns. SQLite's page
- * cache stays at its default size: a scan reads each page once. The
- * connection is one thread's (NOMUTEX): the column reads skip a mutex,
- * which took a sixth of a scan's time. A pd_run, a pd_summary and pd_bins
- * own heap arrays, freed by their clear functions, which accept what a
- * failed get left.
+ * took it to 150 MB); freed before pd_run_get returns. A run's fine bins
+ * take 32 bytes each, 1 to 8 MB, until its pd_bins_get or pd_close.
+ * SQLite's page cache stays at its default size: a scan reads each page
+ * once. The connection is one thread's (NOMUTEX): the column reads skip a
+ * mutex, which took a sixth of a scan's time. A pd_run, a pd_summary and
+ * pd_bins own heap arrays, freed by their clear functions, which accept
+ * what a failed get left.
  */
 #include "sim/io/plotdata.h"
 
@@ -57,11 +62,25 @@
 #define PD_EIO 3
 #define PD_BUSY_MS 5000
 
+/* A run's counts in bins of unit ns (see "fine bins" below). */
+typedef struct pd_fbin {
+    int64_t arrivals, ready, sent, sent_cost;
+} pd_fbin;
+
+typedef struct pd_fine {
+    int64_t run_id;
+    sim_time unit;              /* a power of ten */
+    pd_fbin *v;
+    size_t n, cap;              /* bins in use (the rest zero), allocated */
+} pd_fine;
+
 struct pd {
     sqlite3 *db;
     int kept_ok;                /* kept is run kept_run's summary */
     int64_t kept_run;
     pd_summary kept;
+    pd_fine *fine;              /* bins of runs scanned, not yet asked */
+    size_t nfine, capfine;
     char path[];
 };
 
@@ -160,6 +179,9 @@ pd_close(pd *p)
         return;
     sqlite3_close(p->db);
     pd_summary_clear(&p->kept);
+    for (size_t i = 0; i < p->nfine; i++)
+        free(p->fine[i].v);
+    free(p->fine);
     free(p);
 }
 
@@ -454,7 +476,7 @@ typedef struct pd_row {
 
 /* The rows are read through sqlite3_column_value: one call a column, not
  * one a question (its type, then its value), each of which checks the
- * statement and its error state; a tenth of a scan's time. The values are
+ * statement and its error state: 8% of a plot's instructions. The values are
  * "unprotected" (no mutex held), which a NOMUTEX connection never has. */
 
 /* v as a time: SIM_NONE for NULL. */
@@ -482,7 +504,7 @@ pd_val_outcome(sqlite3_value *v)
     s = (const char *)sqlite3_value_text(v);
     len = (size_t)sqlite3_value_bytes(v);
     for (int o = SIM_OK; o <= SIM_DROPPED; o++)
-        if (names[o][len] == '\0' && memcmp(s, names[o], len) == 0)
+        if (strlen(names[o]) == len && memcmp(s, names[o], len) == 0)
             return o;
     return -1;
 }
@@ -860,6 +882,145 @@ pd_summary_clear(pd_summary *s)
     memset(s, 0, sizeof *s);
 }
 
+/* ================================================================ fine bins */
+
+/* A run's counts in bins of `unit` ns, a power of ten, counted as the rows
+ * of a summary's scan go by, and kept in the pd until pd_bins_get asks for
+ * the run: the counts in bins of any multiple of unit follow exactly (the
+ * bin of t > 0 is t / width, and (t / unit) / (width / unit) is that;
+ * NULL and t <= 0 are in bin 0 of any width), which spares that scan.
+ * Bins start at 1 ns and grow ten times longer whenever an instant falls
+ * beyond PD_FINE_MAX of them: so the unit stays under a 26000th of the
+ * latest instant, and the widths plot asks for (1, 2 or 5 × 10^k, over
+ * 20000th of the span) are multiples of it. Any other width scans. */
+#define PD_FINE_MAX ((int64_t)1 << 18)
+
+/* Ten bins into one, ten times longer. */
+static void
+pd_fine_coarsen(pd_fine *f)
+{
+    size_t n = (f->n + 9) / 10;
+
+    for (size_t i = 0; i < n; i++) {
+        pd_fbin s = {0, 0, 0, 0};
+        for (size_t j = 10 * i; j < 10 * i + 10 && j < f->n; j++) {
+            s.arrivals += f->v[j].arrivals;
+            s.ready += f->v[j].ready;
+            s.sent += f->v[j].sent;
+            s.sent_cost += f->v[j].sent_cost;
+        }
+        f->v[i] = s;
+    }
+    if (f->n > n)
+        memset(f->v + n, 0, (f->n - n) * sizeof *f->v);
+    f->n = n;
+    f->unit *= 10;
+}
+
+/* The bin of instant t (SIM_NONE for NULL), made room for. NULL out of
+ * memory. */
+static pd_fbin *
+pd_fine_bin(pd_fine *f, sim_time t)
+{
+    size_t i = 0, cap;
+    pd_fbin *nv;
+
+    while (t > 0 && t / f->unit >= PD_FINE_MAX)
+        pd_fine_coarsen(f);
+    if (t > 0)
+        i = (size_t)(t / f->unit);
+    if (i < f->n)
+        return &f->v[i];
+    if (i >= f->cap) {
+        cap = f->cap ? 2 * f->cap : 1024;
+        while (cap <= i)
+            cap *= 2;
+        if (!(nv = realloc(f->v, cap * sizeof *nv)))
+            return NULL;
+        memset(nv + f->cap, 0, (cap - f->cap) * sizeof *nv);
+        f->v = nv;
+        f->cap = cap;
+    }
+    f->n = i + 1;
+    return &f->v[i];
+}
+
+/* Row r into the bins. -1 out of memory. */
+static int
+pd_fine_add(pd_fine *f, const pd_row *r)
+{
+    pd_fbin *b;
+
+    if (r->first) {
+        if (!(b = pd_fine_bin(f, r->arrive)))
+            return -1;
+        b->arrivals++;
+    }
+    if (r->dispatch == SIM_NONE)
+        return 0;
+    if (!(b = pd_fine_bin(f, r->ready)))
+        return -1;
+    b->ready++;
+    if (!(b = pd_fine_bin(f, r->dispatch)))
+        return -1;
+    b->sent++;
+    b->sent_cost += r->cost;
+    return 0;
+}
+
+/* f counted into out's bins (whose width is a multiple of f->unit). */
+static void
+pd_fine_fill(const pd_fine *f, pd_bins *out)
+{
+    int64_t m = out->width / f->unit;
+
+    for (size_t i = 0; i < f->n; i++) {
+        int64_t b = (int64_t)i / m;
+        if (b >= out->n)
+            b = out->n - 1;
+        out->arrivals[b] += f->v[i].arrivals;
+        out->ready[b] += f->v[i].ready;
+        out->sent[b] += f->v[i].sent;
+        out->sent_cost[b] += f->v[i].sent_cost;
+    }
+}
+
+/* Keeps f (moved) in p as run_id's, in place of any it had. -1 out of
+ * memory (f then freed). */
+static int
+pd_fine_keep(pd *p, int64_t run_id, pd_fine *f)
+{
+    pd_fine *nv;
+
+    f->run_id = run_id;
+    for (size_t i = 0; i < p->nfine; i++)
+        if (p->fine[i].run_id == run_id) {
+            free(p->fine[i].v);
+            p->fine[i] = *f;
+            return 0;
+        }
+    if (!(nv = pd_room(p->fine, p->nfine, &p->capfine, sizeof *nv))) {
+        free(f->v);
+        return -1;
+    }
+    p->fine = nv;
+    p->fine[p->nfine++] = *f;
+    return 0;
+}
+
+/* Takes run_id's kept bins out of p into *f. 0 when it had none. */
+static int
+pd_fine_take(pd *p, int64_t run_id, pd_fine *f)
+{
+    for (size_t i = 0; i < p->nfine; i++)
+        if (p->fine[i].run_id == run_id) {
+            *f = p->fine[i];
+            p->fine[i] = p->fine[--p->nfine];
+            return 1;
+        }
+    return 0;
+}
+
 /* ================================================================ scan */
 
 /* What a scan of a run's rows collects besides the totals in *s. */
@@ -870,6 +1031,7 @@ typedef struct pd_scan {
     size_t nwaits, capw;
     pd_run *run;                /* NULL: no dispatches wanted */
     pd_sends *sends;            /* by index of run->providers */
+    pd_fine fine;
 } pd_scan;
 
 static int
@@ -878,6 +1040,7 @@ pd_scan_init(pd_scan *sc, pd_summary *s, pd_run *run)
     memset(sc, 0, sizeof *sc);
     sc->s = s;
     sc->run = run;
+    sc->fine.unit = 1;
     if (run && !(sc->sends = calloc((size_t)run->nproviders + 1,
                                     sizeof *sc->sends)))
         return -1;
@@ -892,6 +1055,7 @@ pd_scan_clear(pd_scan *sc)
     for (int i = 0; sc->sends && i < sc->run->nproviders; i++)
         free(sc->sends[i].v);
     free(sc->sends);
+    free(sc->fine.v);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -927,7 +1091,7 @@ pd_scan_row(pd_scan *sc, const pd_row *r)
     pd_acc *a = pd_ctab_find(&sc->clients, r);
     int64_t *nv;
 
-    if (!a)
+    if (!a || pd_fine_add(&sc->fine, r) != 0)
         return -1;
     pd_acc_add(a, r);
     pd_add_totals(sc->s, r);
@@ -1004,6 +1168,9 @@ pd_scan_run(pd *p, int64_t run_id, pd_summary *s, pd_run *run, char *err,
     /* The dispatches go before the waits are sorted: less at the peak. */
     if (rc == 0)
         rc = pd_summary_finish(p, &sc, err, errlen);
+    if (rc == 0 && pd_fine_keep(p, run_id, &sc.fine) != 0)
+        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    sc.fine.v = NULL;           /* kept, or freed by pd_fine_keep */
     pd_scan_clear(&sc);
     return rc;
 }
@@ -1181,15 +1348,14 @@ pd_bins_alloc(pd_bins *b, sim_time width, int64_t n)
     b->sent_cost = calloc((size_t)n, sizeof *b->sent_cost);
     return b->arrivals && b->ready && b->sent && b->sent_cost ? 0 : -1;
 }
-int
-pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
-            char *err, size_t errlen)
+
+/* Counts run_id's rows into out by a scan of their instants. 0 or 3. */
+static int
+pd_bins_scan(pd *p, int64_t run_id, pd_bins *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (n < 1 || width < 1 || pd_bins_alloc(out, width, n) != 0)
-        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
     if (pd_prepare(p, pd_sql_bin_rows, run_id, &st) != SQLITE_OK)
         return pd_fail(p, st, err, errlen);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -1198,6 +1364,24 @@ pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
         return pd_fail(p, st, err, errlen);
     sqlite3_finalize(st);
     return 0;
+}
+
+int
+pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
+            char *err, size_t errlen)
+{
+    pd_fine f;
+    int kept = pd_fine_take(p, run_id, &f), rc = 0;
+
+    if (n < 1 || width < 1 || pd_bins_alloc(out, width, n) != 0)
+        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    else if (kept && width % f.unit == 0)
+        pd_fine_fill(&f, out);
+    else
+        rc = pd_bins_scan(p, run_id, out, err, errlen);
+    if (kept)
+        free(f.v);
+    return rc;
 }
 
 void

@@ -157,7 +157,10 @@ typedef struct pd_bins {
 sim_time pd_pick_width(sim_time span, int64_t target);
 
 /* Counts run_id's rows into n bins of the given width. Returns 0 or 3;
- * clear *out with pd_bins_clear (also after a failure). */
+ * clear *out with pd_bins_clear (also after a failure). After pd_run_get
+ * or pd_summary_get of the run, from counts its scan kept in p (when the
+ * width is a multiple of theirs: plot's always are), without reading the
+ * rows again. */
 int pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n,
                 pd_bins *out, char *err, size_t errlen);
 void pd_bins_clear(pd_bins *b);
