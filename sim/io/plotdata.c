@@ -62,7 +62,7 @@
 #define PD_EIO 3
 #define PD_BUSY_MS 5000
 
-/* A run's counts in bins of unit ns (see "fine bins" below). */
+/* A run's counts in bins of unit ns (see "fine" below). */
 typedef struct pd_fbin {
     int64_t arrivals, ready, sent, sent_cost;
 } pd_fbin;
@@ -888,7 +888,7 @@ pd_summary_clear(pd_summary *s)
     memset(s, 0, sizeof *s);
 }
 
-/* ================================================================ fine bins */
+/* ================================================================ fine */
 
 /* A run's counts in bins of `unit` ns, a power of ten, counted as the rows
  * of a summary's scan go by, and kept in the pd until pd_bins_get asks for
@@ -1174,9 +1174,11 @@ pd_scan_run(pd *p, int64_t run_id, pd_summary *s, pd_run *run, char *err,
     /* The dispatches go before the waits are sorted: less at the peak. */
     if (rc == 0)
         rc = pd_summary_finish(p, &sc, err, errlen);
-    if (rc == 0 && pd_fine_keep(p, run_id, &sc.fine) != 0)
-        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
-    sc.fine.v = NULL;           /* kept, or freed by pd_fine_keep */
+    if (rc == 0) {
+        if (pd_fine_keep(p, run_id, &sc.fine) != 0)
+            rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+        sc.fine.v = NULL;       /* kept, or freed by pd_fine_keep */
+    }
     pd_scan_clear(&sc);
     return rc;
 }
