@@ -17,41 +17,12 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
-TMP = tempfile.mkdtemp(prefix="ratesim-batch-")
+import clitest
+from clitest import ROOT, TMP, check, run, write, tmp
+
 DEMO_CSV = os.path.join(ROOT, "workloads", "demo.csv")
 DEMO_INI = os.path.join(ROOT, "workloads", "demo.ini")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, str(detail)[:2000]))
-
-
-def run(*args, cwd=None, timeout=300):
-    return subprocess.run([BIN, *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
-
-
-def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-def tmp(name):
-    return os.path.join(TMP, name)
 
 
 def digest_of(r):
@@ -566,12 +537,7 @@ def test_help():
 
 
 def main():
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            fn()
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("batch: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    clitest.main("batch", clitest.tests_of(globals()))
 
 
 if __name__ == "__main__":

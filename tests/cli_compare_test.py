@@ -14,40 +14,16 @@ failure.
 import html
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
-import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
-TMP = tempfile.mkdtemp(prefix="ratesim-compare-")
+import clitest
+from clitest import ROOT, BIN, TMP, check, run, read
+
 WL = os.path.join(ROOT, "workloads")
 ALGOS = ["fixed_window", "sliding_log", "token_bucket"]
 FIGURES = ["rate", "cumulative", "wait-cdf", "queue"]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, str(detail)[:2000]))
-
-
-def run(*args, env=None, cwd=None):
-    return subprocess.run([BIN, *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=300)
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 # ---------------------------------------------------------------------
@@ -421,13 +397,9 @@ def test_usage():
 
 def main():
     # Order matters: plot reads the database compare made.
-    for fn in (test_compare, test_plot, test_installed_plot,
-               test_aggregated, test_providers_and_reuse, test_scenarios,
-               test_no_gnuplot, test_usage):
-        fn()
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("compare: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    clitest.main("compare", [test_compare, test_plot, test_installed_plot,
+                             test_aggregated, test_providers_and_reuse,
+                             test_scenarios, test_no_gnuplot, test_usage])
 
 
 if __name__ == "__main__":

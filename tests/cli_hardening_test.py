@@ -28,14 +28,12 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 
-BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
-TMP = tempfile.mkdtemp(prefix="ratesim-hard-")
-passed = failed = 0
+import clitest
+from clitest import BIN, TMP, check, run, write
+
 
 I64 = 2**63 - 1
 NEVER = "9223372036.854775807"      # 2^63 - 1 ns: the engine's "never"
@@ -49,27 +47,6 @@ algo = token_bucket
 rate = 1000/s
 burst = 50
 """
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, str(detail)[:2000]))
-
-
-def run(*args, stdin=None, timeout=300, **kw):
-    return subprocess.run([BIN, *args], input=stdin, capture_output=True,
-                          text=True, timeout=timeout, **kw)
-
-
-def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def one_line(err):
@@ -658,12 +635,7 @@ def test_stdin_workloads():
 
 
 def main():
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            fn()
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("hardening: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    clitest.main("hardening", clitest.tests_of(globals()))
 
 
 if __name__ == "__main__":

@@ -14,25 +14,13 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
+import clitest
+from clitest import HERE, BIN, TMP, check
+
 PEER = os.path.join(HERE, "peers", "simpy_token_bucket.py")
 PY = "/usr/bin/python3"
-TMP = tempfile.mkdtemp(prefix="ratesim-peer-")
 N = 100000
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
 
 
 def peer(*args):
@@ -99,11 +87,8 @@ def main():
     r = subprocess.run([PY, "-c", "import simpy"], capture_output=True)
     check("SimPy 3 importable by %s (python3-simpy3)" % PY, r.returncode == 0,
           r.stderr.decode())
-    if r.returncode == 0:
-        compare(False)
-        compare(True)
-    print("peer: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    clitest.main("peer", [lambda: compare(False), lambda: compare(True)]
+                 if r.returncode == 0 else [])
 
 
 if __name__ == "__main__":

@@ -11,35 +11,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
-TMP = tempfile.mkdtemp(prefix="ratesim-cli-")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
-
-
-def run(*args, stdin=None, cwd=None):
-    return subprocess.run([BIN, *args], input=stdin, capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
-
-
-def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+import clitest
+from clitest import HERE, BIN, TMP, check, run, write
 
 
 def rows(db, run_id=None):
@@ -456,11 +432,7 @@ def test_read_ahead_until():
 
 
 def main():
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            fn()
-    print("cli: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    clitest.main("cli", clitest.tests_of(globals()))
 
 
 if __name__ == "__main__":

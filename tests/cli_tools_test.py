@@ -14,42 +14,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/ratesim")
-TMP = tempfile.mkdtemp(prefix="ratesim-tools-")
+import clitest
+from clitest import HERE, ROOT, TMP, check, run, write, read
+
 SAMPLE = os.path.join(HERE, "data", "sample_access.log")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
-
-
-def run(*args, stdin=None, cwd=None, binary=False):
-    return subprocess.run([BIN, *args], input=stdin, capture_output=True,
-                          text=not binary, cwd=cwd, timeout=120)
-
-
-def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 def data_rows(csv_text):
@@ -477,12 +447,7 @@ def test_import_bad():
 
 
 def main():
-    for name, fn in sorted(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            fn()
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("tools: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    clitest.main("tools", clitest.tests_of(globals()))
 
 
 if __name__ == "__main__":
