@@ -802,15 +802,20 @@ wl_open(wl **out, const char *path, const char *const *providers,
     int rc;
 
     *out = NULL;
+    /* The block is there from the start: an empty input never reads into
+     * it, and a NULL block plus an offset of 0 is still undefined. */
     if (w == NULL || csv_init(&w->csv, CSV_STRICT | CSV_STRICT_FINI) != 0 ||
-        (w->sha = sha_new()) == NULL) {
-        if (w)
+        (w->sha = sha_new()) == NULL || (w->blk = malloc(WL_BLOCK)) == NULL) {
+        if (w) {
             csv_free(&w->csv);
+            sha_free(w->sha);
+        }
         free(w);
         if (err != NULL && errlen > 0)
             snprintf(err, errlen, "out of memory");
         return SIM_EIO;
     }
+    w->blk_cap = WL_BLOCK;
     w->fd = -1;
     w->at_row_start = 1;
     w->default_client = -1;
