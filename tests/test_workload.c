@@ -301,6 +301,36 @@ test_quoted(void **state)
     done(w, &t);
 }
 
+/* A last row that libcsv splits (a quote, a CR inside) and no newline
+ * ends: libcsv hands its cells over only at the end of the input, and
+ * they must read as any other row's — a header too. */
+static void
+test_quoted_last_line(void **state)
+{
+    tmp t;
+    sim_request r;
+    char err[256] = "", want[320];
+    wl *w = open_ok(&t, "at,client,priority\n1,\"a, b\",\"7\"");
+
+    (void)state;
+    next_ok(w, &r);
+    assert_int_equal(r.at, NS);
+    assert_int_equal(r.priority, 7);
+    assert_string_equal(wl_client_name(w, r.client), "a, b");
+    at_end(w);
+    done(w, &t);
+    tmp_write(&t, "\"at\",\"client\"");
+    assert_int_equal(wl_open(&w, t.path, providers, 3, err, sizeof err), 0);
+    at_end(w);
+    done(w, &t);
+    tmp_write(&t, "# x\n\t\r\t .");
+    assert_int_equal(wl_open(&w, t.path, providers, 3, err, sizeof err), 2);
+    /* libcsv ends the row at the CR only at the end of the input. */
+    snprintf(want, sizeof want, "%s:2: .: unknown column", t.path);
+    assert_memory_equal(err, want, strlen(want));
+    unlink(t.path);
+}
+
 /* Cells are trimmed of spaces and tabs outside quotes, whether the line
  * has quotes (libcsv splits it) or not (the reader's own fast path). */
 static void
@@ -702,6 +732,7 @@ main(void)
         cmocka_unit_test(test_clients_numbered),
         cmocka_unit_test(test_many_clients),
         cmocka_unit_test(test_quoted),
+        cmocka_unit_test(test_quoted_last_line),
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_comments_and_blank_lines),
         cmocka_unit_test(test_crlf),

@@ -233,6 +233,14 @@ on_row(int c, void *data)
     w->rows_ended++;
 }
 
+/* Cells libcsv handed over, now that buf stops moving. */
+static void
+point_cells(wl *w)
+{
+    for (size_t i = 0; i < w->nfields && i < WL_MAX_FIELDS; i++)
+        w->cell[i] = w->buf + w->off[i];
+}
+
 /* ------------------------------------------------------------- reading */
 
 static int
@@ -269,7 +277,10 @@ finish(wl *w)
         return fail(w, SIM_EINPUT, w->row_line, field_name(w, w->nfields),
                     "quoted cell never closed");
     w->at_row_start = 1;
-    return w->rows_ended ? 1 : 0;
+    if (!w->rows_ended)
+        return 0;
+    point_cells(w);
+    return 1;
 }
 
 /* Feeds one line to libcsv; returns 1 when it ended the row. */
@@ -333,14 +344,6 @@ split_plain(wl *w, const char *s, size_t n)
     }
     w->rows_ended = 1;
     return 1;
-}
-
-/* Cells libcsv handed over, now that buf stops moving. */
-static void
-point_cells(wl *w)
-{
-    for (size_t i = 0; i < w->nfields && i < WL_MAX_FIELDS; i++)
-        w->cell[i] = w->buf + w->off[i];
 }
 
 /* Reads more input after what is left of the block (moved to its front,
