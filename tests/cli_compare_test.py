@@ -332,6 +332,62 @@ def test_scenarios():
           int(table["sync"]["dispatched"]), table)
 
 
+def strip_provenance(text):
+    """A report without what differs between a recorded set and one not
+    recorded: the line naming the database, and the runs' wall times."""
+    text = re.sub(r"^(From `[^`]*`|Runs not recorded \(`--db none`\))", "",
+                  text, flags=re.M)
+    text = re.sub(r"(Database <code>[^<]*</code>|Runs not recorded "
+                  r"\(<code>--db none</code>\))", "", text)
+    text = re.sub(r"\| [0-9.]+ \|$", "|", text, flags=re.M)
+    return re.sub(r"<td>[0-9.]+</td></tr>", "</tr>", text)
+
+
+def test_not_recorded():
+    """--db none: nothing is recorded, and the figures' data and the
+    reports are the recorded set's, byte for byte (but for where the runs
+    are and how long they took): the rows are aggregated in memory as they
+    are simulated, in the order they finish, through the same code a
+    database scan goes through."""
+    cases = [
+        ("edge", ["edge.ini"], ALGOS),
+        ("failover", ["failover.ini"], ["token_bucket", "sliding_log"]),
+        ("storm", ["storm-sync.ini", "storm-jitter.ini"], ["scenario"]),
+        ("noisy", ["noisy-quota.ini", "noisy-wfq.ini"],
+         ["scenario", "gcra"]),
+    ]
+    cwd = os.path.join(TMP, "nodb")
+    os.makedirs(cwd, exist_ok=True)
+    for name, scns, algos in cases:
+        args = ["compare", "-w", os.path.join(WL, name + ".csv"),
+                "--algos", ",".join(algos)]
+        for scn in scns:
+            args += ["-c", os.path.join(WL, scn)]
+        db = os.path.join(TMP, "rec-%s.db" % name)
+        rec, mem = (os.path.join(TMP, k + "-" + name) for k in ("rec", "mem"))
+        r = run(*args, "--db", db, "--out", rec)
+        check(name + ": recorded", r.returncode == 0, r.stdout + r.stderr)
+        r = run(*args, "--db", "none", "--out", mem, cwd=cwd)
+        check(name + ": --db none exit 0", r.returncode == 0,
+              r.stdout + r.stderr)
+        check(name + ": nothing recorded", os.listdir(cwd) == [],
+              os.listdir(cwd))
+        data = sorted(os.listdir(os.path.join(rec, "data")))
+        check(name + ": same data files",
+              data == sorted(os.listdir(os.path.join(mem, "data"))), data)
+        for f in data:
+            check("%s: data/%s" % (name, f), read(os.path.join(
+                rec, "data", f)) == read(os.path.join(mem, "data", f)))
+        for f in ("report.md", "report.html"):
+            a, b = (read(os.path.join(d, f)) for d in (rec, mem))
+            check("%s: %s says not recorded" % (name, f),
+                  "--db none" in b and "--db none" not in a)
+            check("%s: %s" % (name, f),
+                  strip_provenance(a) == strip_provenance(b))
+        check(name + ": same figures",
+              sorted(os.listdir(rec)) == sorted(os.listdir(mem)))
+
+
 def test_no_gnuplot():
     db, out = os.path.join(TMP, "ng.db"), os.path.join(TMP, "ng")
     env = dict(os.environ, PATH=os.path.join(TMP, "empty-bin"))
@@ -399,7 +455,8 @@ def main():
     # Order matters: plot reads the database compare made.
     clitest.main("compare", [test_compare, test_plot, test_installed_plot,
                              test_aggregated, test_providers_and_reuse,
-                             test_scenarios, test_no_gnuplot, test_usage])
+                             test_scenarios, test_not_recorded,
+                             test_no_gnuplot, test_usage])
 
 
 if __name__ == "__main__":

@@ -811,6 +811,122 @@ test_files(void **state)
     pd_close(d);
 }
 
+/* ------------------------------------------------------------------ */
+/* Runs fed in memory                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Feeds v (in reverse: rows come in the order attempts finish, not the
+ * key's) to a memory pd as run 1 of one provider P, params "token_bucket
+ * 2/1s", as compare --db none does. */
+static pd *
+feed(const row *v, int n)
+{
+    char err[256];
+    pd *d;
+    pd_feed *fd;
+    pd_run meta = {.seed = 7, .nproviders = 1};
+
+    assert_int_equal(pd_open_memory(&d, "--db none", err, sizeof err), 0);
+    meta.label = strdup("a");
+    meta.algo = strdup("token_bucket");
+    meta.providers = calloc(1, sizeof *meta.providers);
+    assert_non_null(meta.providers);
+    meta.providers[0] = (pd_provider){.id = 0, .ord = 1, .name = strdup("P"),
+                                      .params = strdup("token_bucket 2/1s")};
+    assert_int_equal(pd_feed_begin(d, &meta, &fd, err, sizeof err), 0);
+    assert_null(meta.label);            /* taken over */
+    for (int i = n - 1; i >= 0; i--) {
+        sim_row r = {.req_id = v[i].id, .attempt = v[i].attempt, .cost = 1,
+                     .provider = v[i].provider, .outcome = v[i].outcome,
+                     .t_arrive = S(v[i].ready), .t_ready = S(v[i].ready),
+                     .t_dispatch = v[i].sent < 0 ? SIM_NONE : S(v[i].sent)};
+        r.t_done = r.t_dispatch;
+        assert_int_equal(pd_feed_row(fd, &r, v[i].client), 0);
+    }
+    assert_int_equal(pd_feed_end(fd, n, 2 * n, "00", "ab", 1.0, err,
+                                 sizeof err), 0);
+    return d;
+}
+
+/* The run of test_summary and test_bins, fed instead of recorded: the
+ * same figures, worked out there. */
+static void
+test_feed(void **state)
+{
+    char err[256];
+    int64_t id;
+    pd *d = feed(run_a, N_A);
+    pd_run r;
+    pd_summary s;
+    pd_bins b;
+
+    (void)state;
+    assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 0);
+    assert_int_equal(id, 1);
+    for (int twice = 0; twice < 2; twice++) {
+        assert_int_equal(pd_run_get(d, 1, &r, err, sizeof err), 0);
+        assert_string_equal(r.label, "a");
+        assert_string_equal(r.digest, "00");
+        assert_string_equal(r.workload_sha256, "ab");
+        assert_non_null(r.created);
+        assert_int_equal(r.requests, N_A);
+        assert_int_equal(r.events, 2 * N_A);
+        assert_string_equal(r.providers[0].name, "P");
+        assert_int_equal(r.providers[0].nrates, 1);
+        assert_int_equal(r.providers[0].sent, 11);
+        /* Sent at 1..10 s and 4.5 s: three in [4, 5] but only two in
+         * any half-open second. */
+        assert_int_equal(r.providers[0].worst, 2);
+        pd_run_clear(&r);
+        assert_int_equal(pd_summary_get(d, 1, &s, err, sizeof err), 0);
+        assert_int_equal(s.attempts, 13);
+        assert_int_equal(s.outcomes[SIM_OK], 10);
+        assert_int_equal(s.sent, 11);
+        assert_int_equal(s.wait_p50, S(0.5));
+        assert_int_equal(s.wait_max, S(2));
+        assert_int_equal(pd_cdf_at(&s.cdf, 900000), S(0.9));
+        assert_int_equal(s.nclients, 3);
+        assert_string_equal(s.clients[0].name, "a");
+        assert_true(fabs(s.jain - 1.0 / 3.0) < 1e-12);
+        pd_summary_clear(&s);
+        assert_int_equal(pd_bins_get(d, 1, S(2), 6, &b, err, sizeof err), 0);
+        assert_int_equal(b.arrivals[1], 5);
+        assert_int_equal(b.sent[2], 3);
+        assert_int_equal(b.ready[1], 3);
+        pd_bins_clear(&b);
+    }
+    /* No rows to count bins of another width, no run 2. */
+    assert_int_equal(pd_bins_get(d, 1, 7, 10, &b, err, sizeof err), 3);
+    assert_non_null(strstr(err, "--db none: "));
+    pd_bins_clear(&b);
+    assert_int_equal(pd_run_get(d, 2, &r, err, sizeof err), 2);
+    assert_non_null(strstr(err, "no run 2"));
+    pd_run_clear(&r);
+    pd_close(d);
+}
+
+/* A feed dropped halfway leaves no run. */
+static void
+test_feed_abort(void **state)
+{
+    char err[256];
+    int64_t id;
+    pd *d;
+    pd_feed *fd;
+    pd_run meta = {0};
+    sim_row r = {.req_id = 1, .attempt = 1, .cost = 1, .t_ready = 0,
+                 .t_dispatch = 0, .outcome = SIM_OK};
+
+    (void)state;
+    assert_int_equal(pd_open_memory(&d, "mem", err, sizeof err), 0);
+    assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 2);
+    assert_int_equal(pd_feed_begin(d, &meta, &fd, err, sizeof err), 0);
+    assert_int_equal(pd_feed_row(fd, &r, "x"), 0);
+    pd_feed_abort(fd);
+    assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 2);
+    pd_close(d);
+}
+
 int
 main(void)
 {
@@ -831,6 +947,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bins_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+        cmocka_unit_test(test_feed),
+        cmocka_unit_test(test_feed_abort),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,10 @@
  * finds the same names again in the database. Each run is its own
  * transaction: an interrupted or failing run leaves nothing, the runs
  * before it stay. A missing gnuplot fails after the runs (exit 3), which
- * are then in the database for `plot`.
+ * are then in the database for `plot`. With --db none nothing is recorded:
+ * each run's rows are aggregated in memory as they are simulated
+ * (plotdata's memory pd), and the figures and reports are made from that;
+ * the numbers are the same as recorded runs would give.
  */
 #include "sim/cli/cli.h"
 
@@ -39,7 +42,7 @@
 
 static const char compare_usage[] =
     "usage: ratesim compare -w WORKLOAD -c SCENARIO [-c SCENARIO ...]\n"
-    "                       [--algos A,B,...] [--seed N] [--db FILE]\n"
+    "                       [--algos A,B,...] [--seed N] [--db FILE|none]\n"
     "                       [--out DIR] [--name NAME]\n";
 
 static const char compare_help[] =
@@ -56,7 +59,9 @@ static const char compare_help[] =
     "                       every provider's rate limit, as run --algo does;\n"
     "                       'scenario' is the scenario's own (the default)\n"
     "      --seed N         replace the scenarios' seeds\n"
-    "      --db FILE        record into FILE (default " DEFAULT_DB ")\n"
+    "      --db FILE|none   record into FILE (default " DEFAULT_DB "); none:\n"
+    "                       record nothing, make the figures and reports\n"
+    "                       from the runs in memory (faster)\n"
     "      --out DIR        write the report there (default plots/out/NAME)\n"
     "      --name NAME      the comparison's name, in labels and the title\n"
     "                       (default: the scenario's file name without\n"
@@ -284,6 +289,24 @@ sink(void *ctx, const sim_row *row, const char *client, const char *provider,
     return rec_row(ctx, row, client, err, errlen);
 }
 
+/* The same row into a run in memory (--db none). */
+static int
+feed_sink(void *ctx, const sim_row *row, const char *client,
+          const char *provider, char *err, size_t errlen)
+{
+    (void)provider;
+    if (pd_feed_row(ctx, row, client) == 0)
+        return 0;
+    snprintf(err, errlen, "out of memory");
+    return SIM_EIO;
+}
+
+static int
+recording(const cmp_opts *o)
+{
+    return strcmp(o->db, "none") != 0;
+}
+
 static int
 exit_code(int rc)
 {
@@ -292,10 +315,41 @@ exit_code(int rc)
     return rc == SIM_EINPUT ? CLI_USAGE : CLI_IO;
 }
 
-/* Simulates series s into r and commits it; prints one line. Returns 0,
- * or a SIM_* error class with the message in err. */
+/* Ends series s's simulated run: commits it into r, or when r is NULL
+ * keeps it in mem (*feed then gone). Its digest into dg. Returns 0, or a
+ * SIM_* error class with the message in err. */
 static int
-run_series(const cmp_opts *o, rec *r, cmp_series *s, char *err,
+end_series(rec *r, pd *mem, pd_feed **feed, runner *rn,
+           const struct timespec *t0, cmp_series *s, char dg[33], char *err,
+           size_t errlen)
+{
+    int64_t requests = (int64_t)sim_requests(runner_sim(rn));
+    int64_t events = (int64_t)sim_events(runner_sim(rn));
+    char wl_sha[65];
+    int rc;
+
+    runner_workload_sha256(rn, wl_sha);
+    runner_digest(rn, dg);
+    if (!r) {
+        rc = pd_feed_end(*feed, requests, events, dg, wl_sha,
+                         recrun_wall_ms(t0), err, errlen);
+        *feed = NULL;
+        return rc ? SIM_EIO : pd_latest_run(mem, &s->run_id, err, errlen);
+    }
+    /* The run gets its id as it is committed; an interrupted wait for the
+     * database is an interrupted run (SIM_EINTR). */
+    if ((rc = recrun_stats(r, runner_sim(rn), runner_config(rn)->nproviders,
+                           err, errlen)) != 0)
+        return rc;
+    return rec_commit(r, requests, events, dg, wl_sha, recrun_wall_ms(t0),
+                      &s->run_id, err, errlen);
+}
+
+/* Simulates series s into r and commits it, or when r is NULL into mem;
+ * prints one line. Returns 0, or a SIM_* error class with the message in
+ * err. */
+static int
+run_series(const cmp_opts *o, rec *r, pd *mem, cmp_series *s, char *err,
            size_t errlen)
 {
     runner_in in = {.workload = o->workload, .scenario = s->scenario,
@@ -304,35 +358,32 @@ run_series(const cmp_opts *o, rec *r, cmp_series *s, char *err,
                     .workload = o->workload, .scenario = s->scenario,
                     .version = RATESIM_VERSION};
     runner *rn = NULL;
+    pd_feed *feed = NULL;
     recrun_progress prog;
-    char wl_sha[65], dg[33];
+    char dg[33];
     int rc;
 
     if ((rc = runner_open(&rn, &in, err, errlen)) != 0)
         goto out;
     meta.seed = (int64_t)runner_config(rn)->seed;
     meta.scenario_sha256 = runner_scenario_sha256(rn);
-    if ((rc = recrun_begin(r, &meta, runner_config(rn), err, errlen)) != 0)
+    rc = r ? recrun_begin(r, &meta, runner_config(rn), err, errlen)
+           : recrun_feed_begin(mem, &meta, runner_config(rn), &feed, err,
+                               errlen);
+    if (rc != 0)
         goto out;
     recrun_progress_start(&prog, runner_sim(rn));
     sim_set_stop(runner_sim(rn), &stop_signal);
-    rc = runner_go(rn, sink, r, err, errlen);
+    rc = r ? runner_go(rn, sink, r, err, errlen)
+           : runner_go(rn, feed_sink, feed, err, errlen);
     recrun_progress_end(&prog);
     if (rc != 0) {
-        rec_rollback(r);
+        if (r)
+            rec_rollback(r);
         goto out;
     }
-    runner_workload_sha256(rn, wl_sha);
-    runner_digest(rn, dg);
-    /* The run gets its id as it is committed; an interrupted wait for the
-     * database is an interrupted run (SIM_EINTR). */
-    if ((rc = recrun_stats(r, runner_sim(rn), runner_config(rn)->nproviders,
-                           err, errlen)) != 0)
-        goto out;
-    if ((rc = rec_commit(r, (int64_t)sim_requests(runner_sim(rn)),
-                         (int64_t)sim_events(runner_sim(rn)), dg, wl_sha,
-                         recrun_wall_ms(&prog.t0), &s->run_id, err,
-                         errlen)) != 0)
+    rc = end_series(r, mem, &feed, rn, &prog.t0, s, dg, err, errlen);
+    if (rc != 0)
         goto out;
     printf("run %-5lld %-24s %llu requests, %llu events, %.1f ms, digest "
            "%s\n", (long long)s->run_id, s->name,
@@ -341,6 +392,7 @@ run_series(const cmp_opts *o, rec *r, cmp_series *s, char *err,
            recrun_wall_ms(&prog.t0), dg);
     fflush(stdout);
 out:
+    pd_feed_abort(feed);
     runner_close(rn);
     return rc;
 }
@@ -350,7 +402,7 @@ out:
 static void
 fail_kept(const cmp_opts *o, const cmp_series *sv, int done, const char *msg)
 {
-    if (done == 0)
+    if (done == 0 || !recording(o))
         cli_error("%s", msg);
     else if (done == 1)
         cli_error("%s; run %lld is in %s", msg, (long long)sv[0].run_id,
@@ -361,28 +413,41 @@ fail_kept(const cmp_opts *o, const cmp_series *sv, int done, const char *msg)
                   o->db);
 }
 
+/* Opens what the runs go into: the database into *r, or with --db none a
+ * memory pd into *mem. Returns 0 or 3 with a message. */
 static int
-run_all(const cmp_opts *o, cmp_series *sv, int n)
+open_target(const cmp_opts *o, rec **r, pd **mem, char *err, size_t errlen)
+{
+    if (!recording(o))
+        return pd_open_memory(mem, "--db none", err, errlen) ? CLI_IO : 0;
+    if (!strcmp(o->db, DEFAULT_DB) && mkdir("results", 0777) != 0 &&
+        errno != EEXIST) {
+        snprintf(err, errlen, "results: %s", strerror(errno));
+        return CLI_IO;
+    }
+    if (rec_open(r, o->db, err, errlen) != 0)
+        return CLI_IO;
+    /* A signal while waiting for another process's commit ends the wait. */
+    rec_set_stop(*r, &stop_signal);
+    return 0;
+}
+
+/* Runs every series into the database, or with --db none into *mem. */
+static int
+run_all(const cmp_opts *o, cmp_series *sv, int n, pd **mem)
 {
     char err[1024] = "";
     rec *r = NULL;
     int rc = 0, done = 0;
 
-    if (!strcmp(o->db, DEFAULT_DB) && mkdir("results", 0777) != 0 &&
-        errno != EEXIST) {
-        cli_error("results: %s", strerror(errno));
-        return CLI_IO;
-    }
-    if (rec_open(&r, o->db, err, sizeof err) != 0) {
+    if (open_target(o, &r, mem, err, sizeof err) != 0) {
         cli_error("%s", err);
         return CLI_IO;
     }
-    /* A signal while waiting for another process's commit ends the wait. */
-    rec_set_stop(r, &stop_signal);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     for (; done < n && rc == 0; done += rc == 0)
-        rc = run_series(o, r, &sv[done], err, sizeof err);
+        rc = run_series(o, r, *mem, &sv[done], err, sizeof err);
     rec_close(r);
     if (rc == 0)
         return 0;
@@ -396,15 +461,15 @@ run_all(const cmp_opts *o, cmp_series *sv, int n)
 /* ================================================================ plot */
 
 static int
-draw(const cmp_opts *o, const char *name, const cmp_series *sv, int n,
-     double runs_ms)
+draw(const cmp_opts *o, pd *mem, const char *name, const cmp_series *sv,
+     int n, double runs_ms)
 {
     int64_t ids[CMP_MAX_SERIES];
     const char *names[CMP_MAX_SERIES];
     char title[512], out[4096], err[1024] = "";
     struct timespec t0;
-    plot_in in = {.db = o->db, .out = o->out, .title = title, .runs = ids,
-                  .nruns = n, .names = names};
+    plot_in in = {.db = mem ? NULL : o->db, .src = mem, .out = o->out,
+                  .title = title, .runs = ids, .nruns = n, .names = names};
     int rc;
 
     for (int i = 0; i < n; i++) {
@@ -429,6 +494,7 @@ cmd_compare(int argc, char **argv)
 {
     cmp_opts o = {0};
     cmp_series sv[CMP_MAX_SERIES];
+    pd *mem = NULL;
     char name[PLOT_NAME_MAX];
     struct timespec t0;
     int rc = parse_opts(argc, argv, &o), n = o.nscenarios * o.nalgos;
@@ -442,9 +508,10 @@ cmd_compare(int argc, char **argv)
     if ((rc = plan_series(&o, name, sv)) != 0)
         goto out;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if ((rc = run_all(&o, sv, n)) == 0)
-        rc = draw(&o, name, sv, n, recrun_wall_ms(&t0));
+    if ((rc = run_all(&o, sv, n, &mem)) == 0)
+        rc = draw(&o, mem, name, sv, n, recrun_wall_ms(&t0));
 out:
+    pd_close(mem);
     free(o.algos_buf);
     return rc < 0 ? CLI_OK : rc;
 }

@@ -1026,6 +1026,13 @@ pick_out(plot_ctx *c, const plot_in *in)
                  (long long)in->runs[0], (long long)in->runs[in->nruns - 1]);
 }
 
+/* What the runs come from, for a title. */
+static const char *
+src_name(const plot_in *in)
+{
+    return in->db ? in->db : "runs not recorded";
+}
+
 /* The title: the caller's, or the runs' common label prefix, or their
  * ids, with the database. */
 static void
@@ -1037,14 +1044,14 @@ pick_title(plot_ctx *c, const plot_in *in)
         snprintf(c->title, sizeof c->title, "%s", in->title);
     else if (pre)
         snprintf(c->title, sizeof c->title, "%.*s (%s)", (int)pre - 1,
-                 c->ps.s[0].run.label, in->db);
+                 c->ps.s[0].run.label, src_name(in));
     else if (in->nruns == 1)
         snprintf(c->title, sizeof c->title, "run %lld of %s",
-                 (long long)in->runs[0], in->db);
+                 (long long)in->runs[0], src_name(in));
     else
         snprintf(c->title, sizeof c->title, "runs %lld to %lld of %s",
                  (long long)in->runs[0], (long long)in->runs[in->nruns - 1],
-                 in->db);
+                 src_name(in));
     c->ps.title = c->title;
 }
 
@@ -1069,14 +1076,18 @@ plot_make(const plot_in *in, FILE *table, char *used, size_t usedlen,
           char *err, size_t errlen)
 {
     plot_ctx *c = calloc(1, sizeof *c);
-    int rc;
+    int rc = 0;
 
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return PLOT_EIO;
     }
     /* gnuplot first: without it nothing is written. */
-    if ((rc = pd_open(&c->db, in->db, err, errlen)) == 0 &&
+    if (in->src)
+        c->db = in->src;
+    else
+        rc = pd_open(&c->db, in->db, err, errlen);
+    if (rc == 0 &&
         (rc = load_series(c, in, err, errlen)) == 0 &&
         (rc = find_gnuplot(c, err, errlen)) == 0 &&
         (rc = find_templates(c, err, errlen)) == 0) {
@@ -1091,7 +1102,8 @@ plot_make(const plot_in *in, FILE *table, char *used, size_t usedlen,
     if (used && usedlen)
         snprintf(used, usedlen, "%s", c->out);
     free_series(&c->ps);
-    pd_close(c->db);
+    if (!in->src)
+        pd_close(c->db);
     free(c);
     return rc;
 }

@@ -36,7 +36,7 @@ typedef struct plot_series {
 } plot_series;
 
 typedef struct plot_set {
-    const char *db, *title;
+    const char *db, *title;     /* db NULL: runs not recorded */
     int n;
     plot_series *s;
     sim_time width;             /* of the time bins */
@@ -47,9 +47,12 @@ typedef struct plot_set {
 } plot_set;
 
 /* What to plot: runs[0..nruns) of db, with these names (NULL: from the
- * runs' labels), into folder out (made when missing), under a title. */
+ * runs' labels), into folder out (made when missing), under a title. With
+ * src, the runs are read from that pd instead (the caller's, left open: a
+ * memory pd of runs not recorded when db is NULL). */
 typedef struct plot_in {
     const char *db, *out, *title;
+    pd *src;
     const int64_t *runs;
     int nruns;
     const char *const *names;

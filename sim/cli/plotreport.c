@@ -349,7 +349,11 @@ plot_write_md(const plot_set *ps, const char *dir, char *err, size_t errlen)
         return REPORT_EIO;
     fputs("# ", f);
     md_put(f, ps->title ? ps->title : "ratesim");
-    fprintf(f, "\n\nFrom `%s`; time bins of the figures: ", ps->db);
+    if (ps->db)
+        fprintf(f, "\n\nFrom `%s`; time bins of the figures: ", ps->db);
+    else
+        fputs("\n\nRuns not recorded (`--db none`); time bins of the "
+              "figures: ", f);
     fprintf(f, "%.9g s.\n\n", (double)ps->width / 1e9);
     md_table(f, ps);
     fprintf(f, "\n%s\n", report_defs);
@@ -552,9 +556,13 @@ html_inputs(FILE *f, const plot_set *ps)
             html_put(f, sha ? sha : "unknown");
             fputs("</code>).<br>\n", f);
         }
-    fprintf(f, "Database <code>");
-    html_put(f, ps->db);
-    fprintf(f, "</code>; the figures count in time bins of %.9g s.</p>\n",
+    if (ps->db) {
+        fprintf(f, "Database <code>");
+        html_put(f, ps->db);
+        fputs("</code>", f);
+    } else
+        fputs("Runs not recorded (<code>--db none</code>)", f);
+    fprintf(f, "; the figures count in time bins of %.9g s.</p>\n",
             (double)ps->width / 1e9);
 }
 

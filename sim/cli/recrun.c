@@ -6,6 +6,8 @@
 #include "sim/cli/recrun.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sim/io/units.h"
@@ -59,6 +61,61 @@ recrun_begin(rec *r, const rec_run *meta, const sim_config *cfg, char *err,
             return SIM_EIO;
     }
     return 0;
+}
+
+/* A copy of s in *out; NULL stays NULL, as in the runs table (a run's
+ * algo is NULL without --algo). -1 out of memory. */
+static int
+dup_or_null(const char *s, char **out)
+{
+    *out = s ? strdup(s) : NULL;
+    return s && !*out ? -1 : 0;
+}
+
+/* meta and cfg's providers as a pd_run (owned strings). -1 out of
+ * memory, *r then holding what was made. */
+static int
+feed_meta(const rec_run *meta, const sim_config *cfg, pd_run *r)
+{
+    char algos[256], params[512];
+    int bad;
+
+    memset(r, 0, sizeof *r);
+    r->seed = meta->seed;
+    bad = dup_or_null(meta->label, &r->label) |
+          dup_or_null(meta->algo, &r->algo) |
+          dup_or_null(meta->workload, &r->workload) |
+          dup_or_null(meta->scenario, &r->scenario) |
+          dup_or_null(meta->scenario_sha256, &r->scenario_sha256) |
+          dup_or_null(meta->version, &r->version);
+    if (!(r->providers = calloc((size_t)cfg->nproviders + 1,
+                                sizeof *r->providers)))
+        return -1;
+    for (int i = 0; i < cfg->nproviders; i++) {
+        pd_provider *v = &r->providers[r->nproviders++];
+        describe_provider(&cfg->providers[i], algos, sizeof algos, params,
+                          sizeof params);
+        v->id = i;
+        v->ord = cfg->providers[i].order;
+        bad |= dup_or_null(cfg->providers[i].name, &v->name) |
+               dup_or_null(algos, &v->algo) | dup_or_null(params, &v->params);
+    }
+    return bad;
+}
+
+int
+recrun_feed_begin(pd *p, const rec_run *meta, const sim_config *cfg,
+                  pd_feed **out, char *err, size_t errlen)
+{
+    pd_run r;
+
+    *out = NULL;
+    if (feed_meta(meta, cfg, &r) != 0) {
+        pd_run_clear(&r);
+        snprintf(err, errlen, "out of memory");
+        return SIM_EIO;
+    }
+    return pd_feed_begin(p, &r, out, err, errlen) ? SIM_EIO : 0;
 }
 
 double

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "sim/engine.h"
+#include "sim/io/plotdata.h"
 #include "sim/io/recorder.h"
 
 /* Begins a run in r described by meta, and records cfg's providers (the
@@ -21,6 +22,12 @@
  * rolled back). */
 int recrun_begin(rec *r, const rec_run *meta, const sim_config *cfg,
                  char *err, size_t errlen);
+
+/* Begins the same run in p, a memory pd that keeps only what the figures
+ * need (compare --db none): meta and cfg's providers described as
+ * recrun_begin records them. Returns 0, or 3 with a message. */
+int recrun_feed_begin(pd *p, const rec_run *meta, const sim_config *cfg,
+                      pd_feed **out, char *err, size_t errlen);
 
 /* Milliseconds of wall time since t0 (CLOCK_MONOTONIC). */
 double recrun_wall_ms(const struct timespec *t0);

@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -74,8 +75,16 @@ typedef struct pd_fine {
     size_t n, cap;              /* bins in use (the rest zero), allocated */
 } pd_fine;
 
+/* A run fed to a memory pd, as pd_run_get and pd_summary_get give it. */
+typedef struct pd_mem {
+    pd_run run;
+    pd_summary sum;
+} pd_mem;
+
 struct pd {
-    sqlite3 *db;
+    sqlite3 *db;                /* NULL: a memory pd */
+    pd_mem *mem;                /* its runs, mem[i] of id i + 1 */
+    size_t nmem, capmem;
     int kept_ok;                /* kept is run kept_run's summary */
     int64_t kept_run;
     pd_summary kept;
@@ -172,12 +181,32 @@ fail:
     return rc;
 }
 
+int
+pd_open_memory(pd **out, const char *name, char *err, size_t errlen)
+{
+    size_t len = strlen(name);
+    pd *p = calloc(1, sizeof *p + len + 1);
+
+    *out = p;
+    if (!p) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return PD_EIO;
+    }
+    memcpy(p->path, name, len + 1);
+    return 0;
+}
+
 void
 pd_close(pd *p)
 {
     if (!p)
         return;
     sqlite3_close(p->db);
+    for (size_t i = 0; i < p->nmem; i++) {
+        pd_run_clear(&p->mem[i].run);
+        pd_summary_clear(&p->mem[i].sum);
+    }
+    free(p->mem);
     pd_summary_clear(&p->kept);
     for (size_t i = 0; i < p->nfine; i++)
         free(p->fine[i].v);
@@ -190,6 +219,10 @@ pd_latest_run(pd *p, int64_t *run_id, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
 
+    if (!p->db) {
+        *run_id = (int64_t)p->nmem;
+        return p->nmem ? 0 : pd_msg(p, PD_EINPUT, err, errlen, "no runs");
+    }
     if (sqlite3_prepare_v2(p->db, "SELECT max(run_id) FROM runs", -1, &st,
                            NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
@@ -1183,6 +1216,255 @@ pd_scan_run(pd *p, int64_t run_id, pd_summary *s, pd_run *run, char *err,
     return rc;
 }
 
+/* ================================================================ memory */
+
+/* A copy of s in *out (NULL for NULL). -1 out of memory. */
+static int
+pd_dup(const char *s, char **out)
+{
+    *out = s ? strdup(s) : NULL;
+    return s && !*out ? -1 : 0;
+}
+
+/* A deep copy of r in *out (cleared when it fails). -1 out of memory. */
+static int
+pd_run_copy(const pd_run *r, pd_run *out)
+{
+    const char *from[] = {r->label, r->algo, r->workload, r->workload_sha256,
+                          r->scenario, r->scenario_sha256, r->version,
+                          r->created, r->digest};
+    char **to[] = {&out->label, &out->algo, &out->workload,
+                   &out->workload_sha256, &out->scenario,
+                   &out->scenario_sha256, &out->version, &out->created,
+                   &out->digest};
+    int bad = 0;
+
+    *out = *r;
+    out->nproviders = 0;
+    out->providers = calloc((size_t)r->nproviders + 1, sizeof *r->providers);
+    for (size_t i = 0; i < sizeof to / sizeof to[0]; i++)
+        bad |= pd_dup(from[i], to[i]);
+    for (int i = 0; out->providers && i < r->nproviders; i++) {
+        pd_provider *v = &out->providers[out->nproviders++];
+        *v = r->providers[i];
+        bad |= pd_dup(r->providers[i].name, &v->name) |
+               pd_dup(r->providers[i].algo, &v->algo) |
+               pd_dup(r->providers[i].params, &v->params);
+    }
+    if (bad || !out->providers) {
+        pd_run_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* A deep copy of s in *out (cleared when it fails). -1 out of memory. */
+static int
+pd_summary_copy(const pd_summary *s, pd_summary *out)
+{
+    int bad = 0;
+
+    *out = *s;
+    out->nclients = 0;
+    out->clients = calloc((size_t)s->nclients + 1, sizeof *s->clients);
+    for (int64_t i = 0; out->clients && i < s->nclients; i++) {
+        out->clients[out->nclients++] = s->clients[i];
+        bad |= pd_dup(s->clients[i].name, &out->clients[i].name);
+    }
+    if (bad || !out->clients) {
+        pd_summary_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* Memory run run_id, or NULL after a message (2) in err. */
+static const pd_mem *
+pd_mem_find(pd *p, int64_t run_id, char *err, size_t errlen)
+{
+    char msg[64];
+
+    if (run_id >= 1 && (uint64_t)run_id <= p->nmem)
+        return &p->mem[run_id - 1];
+    snprintf(msg, sizeof msg, "no run %lld", (long long)run_id);
+    pd_msg(p, PD_EINPUT, err, errlen, msg);
+    return NULL;
+}
+
+static int
+pd_mem_run(pd *p, int64_t run_id, pd_run *out, char *err, size_t errlen)
+{
+    const pd_mem *m = pd_mem_find(p, run_id, err, errlen);
+
+    if (!m)
+        return PD_EINPUT;
+    if (pd_run_copy(&m->run, out) != 0)
+        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    return 0;
+}
+
+static int
+pd_mem_summary(pd *p, int64_t run_id, pd_summary *out, char *err,
+               size_t errlen)
+{
+    const pd_mem *m = pd_mem_find(p, run_id, err, errlen);
+
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return PD_EINPUT;
+    if (pd_summary_copy(&m->sum, out) != 0)
+        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    return 0;
+}
+
+static int pd_bins_alloc(pd_bins *b, sim_time width, int64_t n);
+
+/* Bins of a memory run, from its fine counts (kept for further asks). */
+static int
+pd_mem_bins(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
+            char *err, size_t errlen)
+{
+    const pd_fine *f = NULL;
+
+    memset(out, 0, sizeof *out);
+    if (!pd_mem_find(p, run_id, err, errlen))
+        return PD_EINPUT;
+    for (size_t i = 0; i < p->nfine && !f; i++)
+        if (p->fine[i].run_id == run_id)
+            f = &p->fine[i];
+    if (!f || n < 1 || width < 1 || width % f->unit != 0)
+        return pd_msg(p, PD_EIO, err, errlen, "a run not recorded has no "
+                      "rows to count into bins of that width");
+    if (pd_bins_alloc(out, width, n) != 0)
+        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    pd_fine_fill(f, out);
+    return 0;
+}
+
+/* Providers in the order pd_get_providers reads them. */
+static int
+pd_by_ord(const void *a, const void *b)
+{
+    const pd_provider *x = a, *y = b;
+
+    if (x->ord != y->ord)
+        return x->ord < y->ord ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+struct pd_feed {
+    pd *p;
+    pd_run run;
+    pd_summary sum;
+    pd_scan sc;
+};
+
+/* The current UTC time as SQLite's datetime('now') writes it. */
+static char *
+pd_now(void)
+{
+    char buf[32];
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (!gmtime_r(&t, &tm) ||
+        !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm))
+        buf[0] = '\0';
+    return strdup(buf);
+}
+
+int
+pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err, size_t errlen)
+{
+    pd_feed *f = calloc(1, sizeof *f);
+    pd_mem *nv;
+
+    *out = NULL;
+    /* Room for the run now: pd_feed_end then cannot fail for it. */
+    if (!f || !(nv = pd_room(p->mem, p->nmem, &p->capmem, sizeof *nv))) {
+        free(f);
+        pd_run_clear(meta);
+        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    }
+    p->mem = nv;
+    f->p = p;
+    f->run = *meta;
+    memset(meta, 0, sizeof *meta);
+    f->run.run_id = (int64_t)p->nmem + 1;
+    if (f->run.nproviders > 1)
+        qsort(f->run.providers, (size_t)f->run.nproviders,
+              sizeof *f->run.providers, pd_by_ord);
+    for (int i = 0; i < f->run.nproviders; i++) {
+        pd_provider *v = &f->run.providers[i];
+        v->nrates = pd_parse_rates(v->params, v->rates, SIM_MAX_LIMITS);
+        v->sent = v->sent_cost = v->worst = 0;
+    }
+    pd_summary_start(&f->sum);
+    if (!(f->run.created = pd_now()) ||
+        pd_scan_init(&f->sc, &f->sum, &f->run) != 0) {
+        pd_feed_abort(f);
+        return pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    }
+    *out = f;
+    return 0;
+}
+
+int
+pd_feed_row(pd_feed *f, const sim_row *row, const char *client)
+{
+    /* What pd_read_row reads back of the row rec_row writes: a NULL
+     * provider reads as 0. */
+    pd_row r = {.client = client, .client_len = strlen(client),
+                .client_type = SQLITE_TEXT, .first = row->attempt == 1,
+                .outcome = row->outcome, .arrive = row->t_arrive,
+                .ready = row->t_ready, .dispatch = row->t_dispatch,
+                .cost = row->cost, .has_cost = 1,
+                .provider = row->provider < 0 ? 0 : row->provider};
+
+    return pd_scan_row(&f->sc, &r);
+}
+
+int
+pd_feed_end(pd_feed *f, int64_t requests, int64_t events, const char *digest,
+            const char *workload_sha256, double wall_ms, char *err,
+            size_t errlen)
+{
+    pd *p = f->p;
+    pd_run *r = &f->run;
+    int rc = 0;
+
+    r->requests = requests;
+    r->events = events;
+    r->wall_ms = wall_ms;
+    if (pd_dup(digest, &r->digest) || pd_dup(workload_sha256,
+                                             &r->workload_sha256) ||
+        pd_run_worst(r, f->sc.sends) != 0)
+        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    if (rc == 0)
+        rc = pd_summary_finish(p, &f->sc, err, errlen);
+    if (rc == 0 && pd_fine_keep(p, r->run_id, &f->sc.fine) != 0)
+        rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
+    if (rc == 0) {
+        f->sc.fine.v = NULL;    /* kept */
+        p->mem[p->nmem++] = (pd_mem){*r, f->sum};
+        memset(r, 0, sizeof *r);
+        memset(&f->sum, 0, sizeof f->sum);
+    }
+    pd_feed_abort(f);
+    return rc;
+}
+
+void
+pd_feed_abort(pd_feed *f)
+{
+    if (!f)
+        return;
+    pd_scan_clear(&f->sc);
+    pd_run_clear(&f->run);
+    pd_summary_clear(&f->sum);
+    free(f);
+}
+
 /* ================================================================ gets */
 
 int
@@ -1192,6 +1474,8 @@ pd_run_get(pd *p, int64_t run_id, pd_run *out, char *err, size_t errlen)
     int rc;
 
     memset(out, 0, sizeof *out);
+    if (!p->db)
+        return pd_mem_run(p, run_id, out, err, errlen);
     if ((rc = pd_get_run_row(p, run_id, out, err, errlen)) != 0 ||
         (rc = pd_get_providers(p, out, err, errlen)) != 0)
         return rc;
@@ -1230,6 +1514,8 @@ int
 pd_summary_get(pd *p, int64_t run_id, pd_summary *out, char *err,
                size_t errlen)
 {
+    if (!p->db)
+        return pd_mem_summary(p, run_id, out, err, errlen);
     if (p->kept_ok && p->kept_run == run_id) {
         *out = p->kept;
         memset(&p->kept, 0, sizeof p->kept);
@@ -1379,8 +1665,11 @@ pd_bins_get(pd *p, int64_t run_id, sim_time width, int64_t n, pd_bins *out,
             char *err, size_t errlen)
 {
     pd_fine f;
-    int kept = pd_fine_take(p, run_id, &f), rc = 0;
+    int kept, rc = 0;
 
+    if (!p->db)
+        return pd_mem_bins(p, run_id, width, n, out, err, errlen);
+    kept = pd_fine_take(p, run_id, &f);
     if (n < 1 || width < 1 || pd_bins_alloc(out, width, n) != 0)
         rc = pd_msg(p, PD_EIO, err, errlen, "out of memory");
     else if (kept && width % f.unit == 0)

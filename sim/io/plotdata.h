@@ -22,6 +22,12 @@
  *     of all requests served (water-filling over what each offered). 1
  *     when every client got its fair share.
  *
+ * A pd can also hold its runs in memory instead (pd_open_memory): each is
+ * fed row by row as it is simulated (pd_feed_*), through the same
+ * aggregation a database scan goes through, so the figures of a run not
+ * recorded are those it would have had recorded. Only the aggregates are
+ * kept, never the rows.
+ *
  * Functions return 0, 2 (bad input: a missing database, an unknown run) or
  * 3 (a database or file failure) with one line in the caller's buffer, and
  * never print.
@@ -47,6 +53,10 @@ void pd_close(pd *p);
 
 /* The id of the latest run. Returns 0, or 2 when there is none. */
 int pd_latest_run(pd *p, int64_t *run_id, char *err, size_t errlen);
+
+/* An empty pd without a database, for runs fed to it; name stands for the
+ * database in messages. Returns 0 or 3 (out of memory). */
+int pd_open_memory(pd **out, const char *name, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- runs */
 
@@ -138,6 +148,35 @@ sim_time pd_cdf_at(const pd_cdf *c, int32_t ppm);
  * of Σ served given what it offered (see the top of this file); clients
  * that offered nothing are left out. -1 when nothing was served. */
 double pd_jain(const int64_t *offered, const int64_t *served, int64_t n);
+
+/* ---------------------------------------------------------------- feed */
+
+/* A run being fed to a memory pd. The feed is one thread's: rows may come
+ * from another thread than the one that began it, one at a time. */
+typedef struct pd_feed pd_feed;
+
+/* Begins run *meta in p (a memory pd), which takes over what *meta owns
+ * and clears it: its label, algorithm, workload and scenario texts, seed,
+ * and providers (id, ord, name, algo, params; their rates are parsed
+ * here). The run's id is the next one, from 1. Returns 0 or 3. */
+int pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err,
+                  size_t errlen);
+
+/* One finished attempt, as the recorder would have written it, with its
+ * client's name. Returns 0 or -1 (out of memory: end the feed with
+ * pd_feed_abort). */
+int pd_feed_row(pd_feed *f, const sim_row *row, const char *client);
+
+/* Ends the run with the totals a recorder stores at commit and keeps it in
+ * the pd for pd_run_get, pd_summary_get and pd_bins_get (whose width must
+ * then be one plot picks: a memory run has no rows to count again). Frees
+ * f. Returns 0 or 3 (the run is then not kept). */
+int pd_feed_end(pd_feed *f, int64_t requests, int64_t events,
+                const char *digest, const char *workload_sha256,
+                double wall_ms, char *err, size_t errlen);
+
+/* Drops a run being fed, and frees f. */
+void pd_feed_abort(pd_feed *f);
 
 /* ---------------------------------------------------------------- bins */
 
