@@ -10,7 +10,9 @@ machine moves it less; ratios are taken within this one run of the bench.
      10^6 Poisson arrivals at 900/s, seed 42), parsing included;
   3. recording: dispatch rows/s into SQLite, beside this machine's bare
      SQLite insert rate into the same table (the sqlite3 shell, one
-     transaction);
+     transaction): into a new file as it comes (a rollback journal), and
+     into one in WAL mode as ratesim keeps its database (so that several
+     runs can append at once);
   4. peak RSS for 10^6 and 10^7 requests (the reader streams);
   5. the peer itself in SimPy 3 when python3-simpy3 is installed, and the
      ratio;
@@ -140,19 +142,23 @@ def kernel():
          % (statistics.median(rates) / 1e6))
 
 
-def bare_sqlite(n):
-    """Rows/s of the sqlite3 shell inserting n rows in one transaction."""
+def bare_sqlite(n, wal=False):
+    """Rows/s of the sqlite3 shell inserting n rows in one transaction,
+    with ratesim's journal settings when wal."""
     db = os.path.join(OUT, "bare.db")
-    sql = (SCHEMA + "\nBEGIN;\nINSERT INTO dispatches SELECT 1, value, 1, "
+    pre = "PRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\n"
+    sql = ((pre if wal else "") + SCHEMA + "\nBEGIN;\nINSERT INTO dispatches SELECT 1, value, 1, "
            "'default', 0, 1, value * 1000, value * 1000, value * 1000 + 7, "
            "value * 1000 + 7, 0, 'ok' FROM generate_series(1, %d);\n"
            "COMMIT;\n" % n)
     walls = []
     for _ in range(RUNS):
-        if os.path.exists(db):
-            os.remove(db)
+        for f in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(f):
+                os.remove(f)
         t = datetime.datetime.now()
-        subprocess.run(["sqlite3", db], input=sql, text=True, check=True)
+        subprocess.run(["sqlite3", db], input=sql, text=True, check=True,
+                       stdout=subprocess.DEVNULL)
         walls.append((datetime.datetime.now() - t).total_seconds())
     return n / statistics.median(walls)
 
@@ -202,10 +208,12 @@ def main():
                                         j["events"] / wall / 1e6))
     db = os.path.join(OUT, "bench.db")
     rec, _ = median_run(["run", "-w", wl, "-c", scn, "--db", db], db)
-    bare = bare_sqlite(N)
+    bare, bare_wal = bare_sqlite(N), bare_sqlite(N, True)
     line("3. run --db FILE (rows/s)", "%.0f k rows/s" % (N / rec / 1e3),
          "bare SQLite insert %.0f k rows/s: %.0f%%" % (
              bare / 1e3, 100 * (N / rec) / bare))
+    line("", "", "bare, WAL as ratesim's %.0f k rows/s: %.0f%%" % (
+        bare_wal / 1e3, 100 * (N / rec) / bare_wal))
     for n in ([10**5] if QUICK else [10**6, 10**7]):
         _, rss = ratesim(["run", "-w", big_workload(n), "-c", scn, "--db",
                           "none"])
