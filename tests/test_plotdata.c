@@ -922,6 +922,7 @@ test_feed_abort(void **state)
     assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 2);
     assert_int_equal(pd_feed_begin(d, &meta, &fd, err, sizeof err), 0);
     assert_int_equal(pd_feed_row(fd, &r, "x"), 0);
+    assert_int_equal(pd_feed_row(fd, &r, NULL), 0);     /* a NULL client */
     pd_feed_abort(fd);
     assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 2);
     pd_close(d);

@@ -1413,9 +1413,10 @@ int
 pd_feed_row(pd_feed *f, const sim_row *row, const char *client)
 {
     /* What pd_read_row reads back of the row rec_row writes: a NULL
-     * provider reads as 0. */
-    pd_row r = {.client = client, .client_len = strlen(client),
-                .client_type = SQLITE_TEXT, .first = row->attempt == 1,
+     * provider reads as 0; a NULL client is NULL. */
+    pd_row r = {.client = client, .client_len = client ? strlen(client) : 0,
+                .client_type = client ? SQLITE_TEXT : SQLITE_NULL,
+                .first = row->attempt == 1,
                 .outcome = row->outcome, .arrive = row->t_arrive,
                 .ready = row->t_ready, .dispatch = row->t_dispatch,
                 .cost = row->cost, .has_cost = 1,

@@ -163,7 +163,7 @@ int pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err,
                   size_t errlen);
 
 /* One finished attempt, as the recorder would have written it, with its
- * client's name. Returns 0 or -1 (out of memory: end the feed with
+ * client's name (NULL as a NULL client). Returns 0 or -1 (out of memory: end the feed with
  * pd_feed_abort). */
 int pd_feed_row(pd_feed *f, const sim_row *row, const char *client);
 
