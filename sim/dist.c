@@ -189,7 +189,7 @@ dist_on_reply(sim *s, req *r)
     provider *p = &s->prov[r->provider];
     pnode *nd = &p->node[r->ask_node];
     sim_time up = r->down;      /* the next ask's way there, about */
-    int rc, q;
+    int rc;
 
     nd->busy = 0;
     r->asking = eng_later(r->asking, s->now - r->asked);
@@ -217,14 +217,7 @@ dist_on_reply(sim *s, req *r)
      * it polls, no faster than once a millisecond. */
     if (nd->hint <= s->now)
         nd->hint = eng_later(s->now, REASK_MIN);
-    if ((q = eng_queue_for(s, r)) < 0 || rq_push(&s->queues[q].q, &r->node) != 0) {
-        snprintf(s->err, s->errlen, "out of memory");
-        return SIM_EIO;
-    }
-    s->queues[q].permits += r->in.cost;
-    r->state = RS_QUEUED;
-    r->queue = q;
-    return 0;
+    return eng_requeue(s, r);
 }
 
 /* A read-then-write node's write reaches the store: last writer wins. */

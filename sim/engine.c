@@ -7,7 +7,10 @@
  * arrived and are not finished, never the workload's length; a record's
  * generation number goes up each time it is recycled, which is how events
  * that point at a finished request are recognised as dead. The source is
- * read one request ahead: its arrival is the only arrival event pending.
+ * read one request ahead: its arrival is the only arrival event pending,
+ * and it is kept beside the heap rather than in it (one push and one pop
+ * fewer per request), stamped with the heap's next sequence number so that
+ * it takes its turn exactly as if it had been pushed.
  *
  * Waiting requests sit in ready queues, one per (pinned provider or none,
  * cost, node of each distributed provider). Within one queue every request
@@ -219,44 +222,65 @@ sat_add(int64_t a, int64_t b)
     return __builtin_add_overflow(a, b, &sum) ? INT64_MAX : sum;
 }
 
-/* The ring's capacity is a power of two (64, doubled), so positions wrap
- * with a mask rather than a division, once a dispatch. */
+/* Doubles the ring (64 to start with), its entries moved to the front. */
+static int
+window_grow(window *w)
+{
+    size_t cap = w->cap ? w->cap * 2 : 64;
+    sim_time *nt = malloc(cap * sizeof *nt);
+    algo_i128 *nc = malloc(cap * sizeof *nc);
+
+    if (!nt || !nc) {
+        free(nt);
+        free(nc);
+        return -1;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        nt[i] = w->t[(w->head + i) & (w->cap - 1)];
+        nc[i] = w->c[(w->head + i) & (w->cap - 1)];
+    }
+    free(w->t);
+    free(w->c);
+    w->t = nt;
+    w->c = nc;
+    w->head = 0;
+    w->cap = cap;
+    return 0;
+}
+
+/* The ring's capacity is a power of two, so positions wrap with a mask
+ * rather than a division, once a dispatch. The ring's fields are worked on
+ * in locals: a store through w->t (int64) may alias the size_t fields as far
+ * as the compiler knows, and would make it load them again. */
 static int
 window_add(window *w, sim_time t, int64_t cost, sim_time len)
 {
-    while (w->n && w->t[w->head] <= t - len) {
-        w->sum -= w->c[w->head];
-        w->head = (w->head + 1) & (w->cap - 1);
-        w->n--;
+    size_t mask = w->cap - 1, head = w->head, n = w->n;
+    algo_i128 sum = w->sum;
+
+    while (n && w->t[head] <= t - len) {
+        sum -= w->c[head];
+        head = (head + 1) & mask;
+        n--;
     }
-    if (w->n && w->t[(w->head + w->n - 1) & (w->cap - 1)] == t) {
-        w->c[(w->head + w->n - 1) & (w->cap - 1)] += cost;
+    if (n && w->t[(head + n - 1) & mask] == t) {
+        w->c[(head + n - 1) & mask] += cost;
     } else {
-        if (w->n == w->cap) {
-            size_t cap = w->cap ? w->cap * 2 : 64;
-            sim_time *nt = malloc(cap * sizeof *nt);
-            algo_i128 *nc = malloc(cap * sizeof *nc);
-            if (!nt || !nc) {
-                free(nt);
-                free(nc);
+        if (n == w->cap) {
+            w->head = head;
+            w->n = n;
+            if (window_grow(w) != 0)
                 return -1;
-            }
-            for (size_t i = 0; i < w->n; i++) {
-                nt[i] = w->t[(w->head + i) & (w->cap - 1)];
-                nc[i] = w->c[(w->head + i) & (w->cap - 1)];
-            }
-            free(w->t);
-            free(w->c);
-            w->t = nt;
-            w->c = nc;
-            w->head = 0;
-            w->cap = cap;
+            head = 0;
+            mask = w->cap - 1;
         }
-        w->t[(w->head + w->n) & (w->cap - 1)] = t;
-        w->c[(w->head + w->n) & (w->cap - 1)] = cost;
-        w->n++;
+        w->t[(head + n) & mask] = t;
+        w->c[(head + n) & mask] = cost;
+        n++;
     }
-    w->sum += cost;
+    w->head = head;
+    w->n = n;
+    w->sum = sum + cost;
     return 0;
 }
 
@@ -370,6 +394,14 @@ provider_init(provider *p, const sim_provider_cfg *c, int idx, uint64_t seed,
         return rc;
     p->releases = lset_releases(&p->store);
     p->capacity = provider_capacity(p);
+    p->plain = p->nnodes == 1 && !p->central && !p->local;
+    p->reserves = lset_reserves(&p->store);
+    p->may_refuse = c->mode == SIM_MODE_REJECT ||
+                    lset_may_overflow(&p->store);
+    for (int n = 0; p->local && n < p->nnodes; n++) {
+        p->reserves |= lset_reserves(&p->node[n].local);
+        p->may_refuse |= lset_may_overflow(&p->node[n].local);
+    }
     for (int i = 0; i < c->nlimits; i++)
         if (!p->st.window && c->limits[i].p.count > 0 &&
             c->limits[i].p.window > 0) {
@@ -499,6 +531,7 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
             sim_free(s);
             return rc;
         }
+        s->distributed |= s->prov[i].nnodes > 1;
     }
     if ((rc = clients_init(s, cfg, err, errlen)) != 0) {
         sim_free(s);
@@ -613,6 +646,7 @@ eng_unqueue(sim *s, req *r)
     if (r->state == RS_QUEUED) {
         rq_remove(&s->queues[r->queue].q, &r->node);
         s->queues[r->queue].permits -= r->in.cost;
+        s->waiting--;
     } else if (r->state == RS_FRESH) {
         rq_remove(&s->fresh, &r->node);
     } else if (r->state == RS_HELD && r->node.pos >= 0) {
@@ -775,8 +809,12 @@ eng_send(sim *s, req *r, int pi)
     s->rr_next = pi + 1 < s->np ? pi + 1 : 0;
     if ((rc = note_dispatch(s, p, r)) != 0)
         return rc;
-    if (!p->releases && r->t_done == s->now && r->outcome == SIM_OK)
-        return eng_finish(s, r, SIM_OK, pi);
+    if (!p->releases && r->t_done == s->now && r->outcome == SIM_OK) {
+        /* eng_finish, less the unqueue: r left its queue above */
+        rc = eng_emit(s, r, SIM_OK, pi);
+        eng_req_release(s, r);
+        return rc;
+    }
     p->inflight++;
     return eng_push_event(s, r->t_done, RANK_DONE, EV_DONE, r, 0);
 }
@@ -795,16 +833,21 @@ nodekey(const sim *s, const req *r)
     return key;
 }
 
-/* r's ready queue (see wq), made on first use. */
+/* r's ready queue (see wq), made on first use. The last one found is
+ * tried first: runs of requests for one queue are the common case. */
 int
 eng_queue_for(sim *s, const req *r)
 {
-    uint64_t key = nodekey(s, r);
+    uint64_t key = s->distributed ? nodekey(s, r) : 0;
+    const wq *last = &s->queues[s->last_q];
 
+    if (s->last_q < s->nq && last->cost == r->in.cost &&
+        last->nodekey == key && last->pin == r->in.provider)
+        return s->last_q;
     for (int q = 0; q < s->nq; q++)
         if (s->queues[q].cost == r->in.cost && s->queues[q].nodekey == key &&
             s->queues[q].pin == r->in.provider)
-            return q;
+            return s->last_q = q;
     if (s->nq == s->capq) {
         /* Queues hold no pointers into themselves: moving them is safe. */
         wq *nq = realloc(s->queues, 2 * (size_t)s->capq * sizeof *nq);
@@ -818,7 +861,7 @@ eng_queue_for(sim *s, const req *r)
     s->queues[s->nq].cost = r->in.cost;
     s->queues[s->nq].pin = r->in.provider;
     s->queues[s->nq].nodekey = key;
-    return s->nq++;
+    return s->last_q = s->nq++;
 }
 
 
@@ -863,6 +906,8 @@ dispatch(sim *s, req *r, int pi)
             return SIM_EIO;
     }
     lset_admit(&p->store, s->now, r->in.cost);
+    if (!p->reserves)
+        return eng_send(s, r, pi);
     go = lset_go_at(&p->store, s->now);
     if (p->local) {
         sim_time g = lset_go_at(&p->node[n].local, s->now);
@@ -878,8 +923,12 @@ can_take(const sim *s, int i, const req *r)
 {
     const provider *p = &s->prov[i];
 
-    return is_candidate(p, r) && !held(s, p, r) &&
-           node_admits(p, r, s->now);
+    if (!is_candidate(p, r))
+        return 0;
+    if (p->plain)               /* one node, no round trip: ask at once */
+        return p->node[0].held_mark != s->epoch &&
+               lset_admits(&p->store, s->now, r->in.cost);
+    return !held(s, p, r) && node_admits(p, r, s->now);
 }
 
 /* Rule 2: the candidate that takes r now, or -1. route = ordered: the
@@ -891,6 +940,12 @@ first_admitting(const sim *s, const req *r)
     int lo, hi, n, start = 0, best = -1;
 
     may_use(s, r, &lo, &hi);
+    if (s->cfg.route == SIM_ROUTE_ORDERED) {
+        for (int i = lo; i < hi; i++)
+            if (can_take(s, i, r))
+                return i;
+        return -1;
+    }
     n = hi - lo;
     if (s->cfg.route == SIM_ROUTE_ROUND_ROBIN && n > 1)
         start = s->rr_next;
@@ -985,9 +1040,15 @@ next_wake(const sim *s)
 static int
 dispatch_scan(sim *s)
 {
-    int rc;
+    int rc, holds = 0;
 
     s->epoch++;
+    /* Nothing waits (the common case, after direct dispatches): nothing to
+     * decide and nothing held, so no wake-up. */
+    if (s->waiting == 0 && rq_len(&s->fresh) == 0) {
+        s->wake = SIM_NEVER;
+        return 0;
+    }
     for (;;) {
         int qi = -1;
         req *r = best_head(s, &qi);
@@ -1007,9 +1068,11 @@ dispatch_scan(sim *s)
             continue;
         }
         hold_candidates(s, r);
+        holds = 1;
         s->queues[qi].skip = s->epoch;
     }
-    s->wake = next_wake(s);
+    /* Only a holder can wake the next scan. */
+    s->wake = holds ? next_wake(s) : SIM_NEVER;
     return 0;
 }
 
@@ -1038,11 +1101,13 @@ refuses(const sim *s, int pi, const req *r)
 {
     const provider *p = &s->prov[pi];
     int64_t ahead = -1;
+    const lset *g;
 
-    const lset *g = gate(p, node_of(p, r));
-
+    if (!p->may_refuse)
+        return 0;
     if (p->cfg.mode == SIM_MODE_REJECT)
         return 1;
+    g = gate(p, node_of(p, r));
     for (int i = 0; i < g->n; i++)
         if (g->lim[i].a->overflow) {
             ahead = permits_waiting(s, pi);
@@ -1110,13 +1175,81 @@ wfq_tag(sim *s, req *r)
     return 0;
 }
 
+/* r waits in ready queue q. */
+static int
+wait_in(sim *s, req *r, int q)
+{
+    if (rq_push(&s->queues[q].q, &r->node) != 0) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    s->queues[q].permits += r->in.cost;
+    s->waiting++;
+    r->state = RS_QUEUED;
+    r->queue = q;
+    return 0;
+}
+
+/* r waits in its ready queue again (a distributed provider's store
+ * refused it). */
+int
+eng_requeue(sim *s, req *r)
+{
+    int q = eng_queue_for(s, r);
+
+    if (q < 0) {
+        snprintf(s->err, s->errlen, "out of memory");
+        return SIM_EIO;
+    }
+    return wait_in(s, r, q);
+}
+
+/* The next event: the heap's first, or the arrival read ahead when that
+ * comes first; NULL when there is none. */
+static inline const heap_ev *
+next_event(const sim *s)
+{
+    const heap_ev *top = heap_peek(s->ev);
+
+    if (s->arriving && (!top || heap_ev_before(&s->arrival, top)))
+        return &s->arrival;
+    return top;
+}
+
+/* Takes e, which next_event just returned, into *out. */
+static void
+take_event(sim *s, const heap_ev *e, heap_ev *out)
+{
+    if (e == &s->arrival) {
+        *out = s->arrival;
+        s->arriving = 0;
+    } else {
+        heap_pop(s->ev, out);
+    }
+}
+
+/* Will this instant's scan find r alone, in the state the providers are
+ * in now: nothing else waits, and no event is left at this instant that
+ * could change that? */
+static int
+scan_sees_alone(const sim *s)
+{
+    const heap_ev *top = next_event(s);
+
+    return s->waiting == 0 && rq_len(&s->fresh) == 0 &&
+           (!top || top->t > s->now);
+}
+
 /* r has reached the providers: refused at once when none could ever take
  * it, decided in this instant's scan when all its candidates refuse rather
- * than queue, else queued. */
+ * than queue, else queued. `alone`: r is the only request its event
+ * submits, so when the scan would find it alone, the scan's decision can
+ * be taken now (a direct dispatch: no trip through the queue); it is the
+ * same decision, and its row comes at the same place among the rows. */
 static int
-enqueue(sim *s, req *r)
+enqueue(sim *s, req *r, int alone)
 {
-    int lo, hi, q, rc;
+    int lo, hi, q, rc, pi;
 
     if (!ever_servable(s, r)) {
         may_use(s, r, &lo, &hi);
@@ -1130,13 +1263,16 @@ enqueue(sim *s, req *r)
             goto oom;
         return 0;
     }
-    q = eng_queue_for(s, r);
-    if (q < 0 || rq_push(&s->queues[q].q, &r->node) != 0)
+    /* Made even when r goes at once: queues are made in the order that
+     * requests first need them, which is the order drain expires them. */
+    if ((q = eng_queue_for(s, r)) < 0)
         goto oom;
-    s->queues[q].permits += r->in.cost;
-    r->state = RS_QUEUED;
-    r->queue = q;
-    return 0;
+    if (alone && scan_sees_alone(s)) {
+        s->epoch++;             /* a scan of its own: old holds are gone */
+        if ((pi = first_admitting(s, r)) >= 0)
+            return dispatch(s, r, pi);
+    }
+    return wait_in(s, r, q);
 oom:
     snprintf(s->err, s->errlen, "out of memory");
     return SIM_EIO;
@@ -1144,9 +1280,10 @@ oom:
 
 /* An attempt is submitted (r became ready, or its client sends it again):
  * a paused client holds it; the client's quota may refuse it, with the
- * instant the quota would take it as the retry-after. */
-int
-eng_submit(sim *s, req *r)
+ * instant the quota would take it as the retry-after. `alone` as for
+ * enqueue. */
+static int
+submit(sim *s, req *r, int alone)
 {
     client *c = eng_client_of(s, r);
     sim_time t;
@@ -1159,44 +1296,57 @@ eng_submit(sim *s, req *r)
             return client_react(s, r, SIM_REJECTED, -1, t);
         lset_admit(&c->quota, s->now, r->in.cost);
     }
-    return enqueue(s, r);
+    return enqueue(s, r, alone);
+}
+
+int
+eng_submit(sim *s, req *r)
+{
+    return submit(s, r, 0);
 }
 
 
-/* Reads the next request from the source and schedules its arrival. */
+/* Reads the next request from the source and schedules its arrival. The
+ * source writes straight into a record, which goes back to the pool when
+ * there is nothing (more) to read. */
 static int
 read_next(sim *s)
 {
-    sim_request in;
-    req *r;
-    int rc = s->src(s->src_ctx, &in, s->err, s->errlen);
+    req *r = req_alloc(s);
+    const sim_request *in;
+    int rc;
 
-    if (rc == 0)
-        return 0;
-    if (rc != 1)
-        return rc;
-    if (in.at < s->now || in.cost < 1 ||
-        in.provider >= s->np || in.provider < -1) {
-        snprintf(s->err, s->errlen, "request %lld: arrives in the past, or "
-                 "has a bad cost or provider", (long long)in.id);
-        return SIM_EINPUT;
-    }
-    if (!(r = req_alloc(s))) {
+    if (!r) {
         snprintf(s->err, s->errlen, "out of memory");
         return SIM_EIO;
     }
-    r->in = in;
+    in = &r->in;
+    r->snap = NULL;
+    if ((rc = s->src(s->src_ctx, &r->in, s->err, s->errlen)) != 1) {
+        eng_req_release(s, r);
+        return rc;
+    }
+    if (in->at < s->now || in->cost < 1 ||
+        in->provider >= s->np || in->provider < -1) {
+        snprintf(s->err, s->errlen, "request %lld: arrives in the past, or "
+                 "has a bad cost or provider", (long long)in->id);
+        eng_req_release(s, r);
+        return SIM_EINPUT;
+    }
     r->node.pos = -1;
-    r->ready = in.after > in.at ? in.after : in.at;
+    r->ready = in->after > in->at ? in->after : in->at;
     r->seq = s->seq++;
     r->queue = -1;
     r->provider = -1;
     r->attempt = 1;
     r->state = RS_PENDING;
     r->asking = 0;
-    r->snap = NULL;
     s->requests++;
-    return eng_push_event(s, in.at, RANK_ARRIVE, EV_ARRIVE, r, 0);
+    s->arrival = (heap_ev){.t = in->at, .rank = RANK_ARRIVE,
+                           .kind = EV_ARRIVE, .seq = heap_stamp(s->ev),
+                           .ptr = r, .gen = r->gen};
+    s->arriving = 1;
+    return 0;
 }
 
 static int
@@ -1214,7 +1364,7 @@ on_arrive(sim *s, req *r)
     }
     if (r->ready > s->now)
         return eng_push_event(s, r->ready, RANK_ARRIVE, EV_READY, r, 0);
-    return eng_submit(s, r);
+    return submit(s, r, 1);
 }
 
 /* A completion: permits come back; a failure goes to the client, except
@@ -1284,7 +1434,7 @@ handle(sim *s, const heap_ev *ev)
     case EV_SYNC:
         return dist_on_sync(s, ev->arg);
     default:                    /* EV_READY, EV_RESUBMIT */
-        return eng_submit(s, r);
+        return submit(s, r, 1);
     }
 }
 
@@ -1344,10 +1494,11 @@ drain(sim *s)
         if ((ev.kind == EV_READY || ev.kind == EV_RESUBMIT) &&
             (rc = eng_finish(s, r, SIM_EXPIRED, -1)) != 0)
             return rc;
-        if (ev.kind == EV_ARRIVE) {
-            s->requests--;      /* read ahead, never arrived */
-            eng_req_release(s, r);
-        }
+    }
+    if (s->arriving) {          /* read ahead, never arrived */
+        s->arriving = 0;
+        s->requests--;
+        eng_req_release(s, s->arrival.ptr);
     }
     for (int q = 0; q < s->nq; q++)
         if ((rc = expire_all(s, &s->queues[q].q)) != 0)
@@ -1358,16 +1509,17 @@ drain(sim *s)
     return 0;
 }
 
+/* Runs the events at t, top the first of them (or NULL: a wake-up with
+ * none), then the scan. */
 static int
-step(sim *s, sim_time t)
+step(sim *s, sim_time t, const heap_ev *top)
 {
-    const heap_ev *top;
     heap_ev ev;
     int rc;
 
     s->now = t;
-    while ((top = heap_peek(s->ev)) && top->t == t) {
-        heap_pop(s->ev, &ev);
+    for (; top && top->t == t; top = next_event(s)) {
+        take_event(s, top, &ev);
         if ((rc = handle(s, &ev)) != 0)
             return rc;
         if (s->progress && s->events % s->progress_every == 0)
@@ -1398,7 +1550,7 @@ sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
     if ((rc = schedule_switches(s)) != 0 || (rc = read_next(s)) != 0)
         return rc;
     for (;;) {
-        const heap_ev *top = heap_peek(s->ev);
+        const heap_ev *top = next_event(s);
         sim_time t = top && top->t < s->wake ? top->t : s->wake;
         if (t == SIM_NEVER)
             break;
@@ -1409,7 +1561,7 @@ sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
         if (t == s->wake)
             s->events++;        /* a provider wake-up */
         s->wake = SIM_NEVER;
-        if ((rc = step(s, t)) != 0)
+        if ((rc = step(s, t, top)) != 0)
             return rc;
         if (s->stop && *s->stop)
             return SIM_EINTR;

@@ -96,6 +96,11 @@ typedef struct provider {
     pnode *node;
     int nnodes;
     int central, local;
+    int plain;                  /* one node, limits at hand: the scan's
+                                   short way */
+    int reserves;               /* some limit has go_at (a reservation) */
+    int may_refuse;             /* mode = reject, or a limit that can
+                                   overflow: refuses() must ask */
     lset global;                /* split = sync: the merged counters */
     sim_time stamp;             /* clock = node: the latest stamp used */
     int sync_pending;
@@ -152,8 +157,13 @@ struct sim {
     int64_t wfq_scale;
 
     heap *ev;
+    heap_ev arrival;            /* the request read ahead: its arrival, */
+    int arriving;               /* kept out of the heap (see next_event) */
     wq *queues;
     int nq, capq;
+    int last_q;                 /* the queue eng_queue_for found last */
+    int distributed;            /* some provider has nodes */
+    int64_t waiting;            /* requests in the ready queues */
     rq fresh;
 
     req *free_reqs;
@@ -208,6 +218,7 @@ sim_time eng_sample(const sim_latency *l, rng *g);
 int eng_send(sim *s, req *r, int pi);
 int eng_send_at(sim *s, req *r, int pi, sim_time go);
 int eng_queue_for(sim *s, const req *r);
+int eng_requeue(sim *s, req *r);
 int eng_submit(sim *s, req *r);
 
 /* ---- client.c ---- */

@@ -17,11 +17,7 @@ struct heap {
 static int
 before(const heap_ev *a, const heap_ev *b)
 {
-    if (a->t != b->t)
-        return a->t < b->t;
-    if (a->rank != b->rank)
-        return a->rank < b->rank;
-    return a->seq < b->seq;
+    return heap_ev_before(a, b);
 }
 
 heap *
@@ -105,4 +101,10 @@ size_t
 heap_len(const heap *h)
 {
     return h->n;
+}
+
+uint64_t
+heap_stamp(heap *h)
+{
+    return h->seq++;
 }

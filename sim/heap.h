@@ -28,6 +28,17 @@ typedef struct heap_ev {
 
 typedef struct heap heap;
 
+/* The heap's order: time, then rank, then sequence number. */
+static inline int
+heap_ev_before(const heap_ev *a, const heap_ev *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t;
+    if (a->rank != b->rank)
+        return a->rank < b->rank;
+    return a->seq < b->seq;
+}
+
 heap *heap_new(void);                        /* NULL when out of memory */
 void heap_free(heap *h);
 /* Copies *ev in, stamping its sequence number. 0, or -1 out of memory. */
@@ -37,5 +48,9 @@ int heap_pop(heap *h, heap_ev *out);
 /* The first event, or NULL when empty. Valid until the next push or pop. */
 const heap_ev *heap_peek(const heap *h);
 size_t heap_len(const heap *h);
+/* The sequence number heap_push would stamp now, used up: an event its
+ * owner keeps outside the heap, stamped with it, is ordered against the
+ * heap's events (heap_ev_before) as if it had been pushed. */
+uint64_t heap_stamp(heap *h);
 
 #endif

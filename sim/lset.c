@@ -163,3 +163,21 @@ lset_releases(const lset *s)
             return 1;
     return 0;
 }
+
+int
+lset_reserves(const lset *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->lim[i].a->go_at)
+            return 1;
+    return 0;
+}
+
+int
+lset_may_overflow(const lset *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->lim[i].a->overflow)
+            return 1;
+    return 0;
+}

@@ -63,5 +63,10 @@ int lset_overflows(const lset *s, sim_time now, int64_t cost, int64_t ahead);
 int64_t lset_capacity(const lset *s);
 /* Does some limit give permits back on completion? */
 int lset_releases(const lset *s);
+/* Does some limit reserve (algo.go_at), or may it refuse rather than
+ * queue (algo.overflow)? When not, callers skip lset_go_at and
+ * lset_overflows, which would only answer now and no. */
+int lset_reserves(const lset *s);
+int lset_may_overflow(const lset *s);
 
 #endif

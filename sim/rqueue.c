@@ -82,12 +82,6 @@ rq_push(rq *q, rq_node *x)
     return 0;
 }
 
-rq_node *
-rq_peek(const rq *q)
-{
-    return q->n ? q->v[0] : NULL;
-}
-
 void
 rq_remove(rq *q, rq_node *x)
 {
@@ -100,10 +94,4 @@ rq_remove(rq *q, rq_node *x)
     place(q, i, last);
     sift_up(q, i);
     sift_down(q, last->pos);
-}
-
-int32_t
-rq_len(const rq *q)
-{
-    return q->n;
 }

@@ -9,6 +9,7 @@
 #ifndef RS_SIM_RQUEUE_H
 #define RS_SIM_RQUEUE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Embedded in each queued element; pos is -1 when not in a queue. */
@@ -30,8 +31,19 @@ typedef struct rq {
 void rq_init(rq *q, rq_before_fn before, const void *ctx);
 void rq_clear(rq *q);                       /* frees the array, not elements */
 int rq_push(rq *q, rq_node *x);             /* 0, or -1 out of memory */
-rq_node *rq_peek(const rq *q);              /* NULL when empty */
 void rq_remove(rq *q, rq_node *x);          /* x must be in q */
-int32_t rq_len(const rq *q);
+
+/* Inline: the dispatch scan asks these of every queue at every instant. */
+static inline rq_node *
+rq_peek(const rq *q)                        /* NULL when empty */
+{
+    return q->n ? q->v[0] : NULL;
+}
+
+static inline int32_t
+rq_len(const rq *q)
+{
+    return q->n;
+}
 
 #endif
