@@ -275,8 +275,9 @@ def feed_forever(p, stop, fed):
         pass
 
 
-def start_endless(db):
-    p = subprocess.Popen([BIN, "run", "-w", "-", "-c",
+def start_endless(db, args=("run",)):
+    """ratesim ARGS -w - -c s.ini --db DB, fed arrivals without end."""
+    p = subprocess.Popen([BIN, *args, "-w", "-", "-c",
                           write("s.ini", SCN), "--db", db],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
@@ -341,6 +342,25 @@ def test_signals_roll_back():
         ok, runs = intact(db)
         check("%s leaves the database whole" % name, ok and len(runs) == 1
               and q1(db, "SELECT count(*) FROM dispatches") == before, runs)
+
+
+def test_signal_compare_not_recorded():
+    """compare --db none interrupted: 130/143, a line saying so, and no
+    report folder (the figures are made only after every run)."""
+    for sig, want in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        out = os.path.join(TMP, "cmp-sig-%d" % sig)
+        p, stop, th, fed = start_endless("none", ("compare", "--algos",
+                                                  "token_bucket", "--out",
+                                                  out))
+        code, err = stop_endless(p, stop, th, fed, sig)
+        name = signal.Signals(sig).name
+        check("compare --db none %s exits %d" % (name, want), code == want,
+              (code, err))
+        check("compare --db none %s says so" % name,
+              "interrupted; nothing was recorded" in err and one_line(err),
+              err)
+        check("compare --db none %s writes no report" % name,
+              not os.path.exists(out))
 
 
 def test_sigkill_mid_run():

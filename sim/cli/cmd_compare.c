@@ -451,9 +451,11 @@ run_all(const cmp_opts *o, cmp_series *sv, int n, pd **mem)
     rec_close(r);
     if (rc == 0)
         return 0;
-    if (rc == SIM_EINTR)
+    if (rc == SIM_EINTR && recording(o))
         snprintf(err, sizeof err, "interrupted; %s was rolled back",
                  sv[done].name);
+    else if (rc == SIM_EINTR)
+        snprintf(err, sizeof err, "interrupted; nothing was recorded");
     fail_kept(o, sv, done, err);
     return exit_code(rc);
 }
