@@ -106,14 +106,27 @@ test_seconds_bad(void **state)
 }
 
 
-/* The reading of seconds by definition: digits, then at most nine after a
- * point, into 128 bits; -1 for anything else or past INT64_MAX. */
+/* s[0..*len) without its leading and trailing blanks (space, tab). */
+static const char *
+ref_trim(const char *s, size_t *len)
+{
+    while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+        (*len)--;
+    while (*len > 0 && (*s == ' ' || *s == '\t'))
+        s++, (*len)--;
+    return s;
+}
+
+/* The reading of seconds by definition: blanks around, digits, then at
+ * most nine after a point, into 128 bits; -1 for anything else or past
+ * INT64_MAX. */
 static int64_t
 ref_seconds(const char *s, size_t len)
 {
     __int128 whole = 0, frac = 0;
     size_t i = 0, k = 0, w;
 
+    s = ref_trim(s, &len);
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
         if ((whole = whole * 10 + (s[i] - '0')) > INT64_MAX)
             return -1;
@@ -130,13 +143,17 @@ ref_seconds(const char *s, size_t len)
 }
 
 /* units_parse_seconds_n has a one-pass reading for short plain decimals
- * and the general one for the rest: over random strings of digits and
- * points around every length limit, both must agree with the definition,
- * and a NUL among the bytes is an error, not an end. */
+ * and the general one for the rest:
+ * over random strings of digits, points and a few other bytes around
+ * every length limit, both must agree with the definition, and a NUL
+ * among the bytes is an error, not an end. */
 static void
 test_seconds_fast_path(void **state)
 {
-    static const char alphabet[] = "0123456789012345678901234567890.";
+    /* Mostly digits, but also the bytes just outside them, a blank and a
+     * NUL. */
+    static const char alphabet[] = "0123456789012345678901234567890123456"
+                                   "789012345678901234567890.../:* \0\xfa";
     uint64_t x = 88172645463325252ULL;
     char buf[32];
     int64_t ns;
@@ -176,6 +193,63 @@ test_seconds_fast_path(void **state)
     assert_non_null(units_parse_seconds_n("12\0", 3, &ns));
     assert_non_null(units_parse_seconds_n("1.5\0", 4, &ns));
     assert_int_equal(ns, -42);
+}
+
+/* An integer by definition: blanks around, an optional minus, digits,
+ * within int64 (128 bits to tell); 1 with *v, or 0. */
+static int
+ref_int(const char *s, size_t len, int64_t *v)
+{
+    __int128 m = 0;
+    size_t i = 0;
+    int neg;
+
+    s = ref_trim(s, &len);
+    neg = len > 0 && s[0] == '-';
+    for (i = neg; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        if ((m = m * 10 + (s[i] - '0')) > (__int128)INT64_MAX + 1)
+            return 0;
+    if (i != len || i == (size_t)neg || (!neg && m > INT64_MAX))
+        return 0;
+    *v = (int64_t)(neg ? -m : m);
+    return 1;
+}
+
+/* Integers have a loop without overflow checks for up to 18 digits and
+ * one with them beyond: over random strings of digits, a sign and other
+ * bytes of every length up to 22, units_parse_int_n agrees with the
+ * definition. */
+static void
+test_integers_fast_path(void **state)
+{
+    static const char alphabet[] = "01234567890123456789012345678901234567"
+                                   "89012345678901234567890-/: \0\xfa";
+    uint64_t x = 2463534242ULL;
+    char buf[32];
+
+    (void)state;
+    for (int n = 0; n < 400000; n++) {
+        size_t len = 1 + n % 22;
+        int64_t got = -42, want = 0;
+        const char *msg;
+        int ok;
+
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = alphabet[x % (sizeof alphabet - 1)];
+            /* Most strings are numbers: one sign at most, in front. */
+            if (n % 4 && buf[i] == '-' && i > 0)
+                buf[i] = '5';
+            if (n % 8 && buf[i] != '-' && (buf[i] < '0' || buf[i] > '9'))
+                buf[i] = '0' + (char)(x % 10);
+        }
+        msg = units_parse_int_n(buf, len, INT64_MIN, INT64_MAX, &got);
+        ok = ref_int(buf, len, &want);
+        if ((msg == NULL) != ok || (ok && got != want))
+            fail_msg("\"%.*s\": got %s %lld, want %s %lld", (int)len, buf,
+                     msg ? msg : "", (long long)got, ok ? "" : "an error",
+                     (long long)want);
+    }
 }
 
 static void
@@ -414,6 +488,7 @@ main(void)
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_rates_bad),
         cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_integers_fast_path),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_round_trip),
     };
