@@ -532,6 +532,7 @@ sim_new(sim **out, const sim_config *cfg, char *err, size_t errlen)
             return rc;
         }
         s->distributed |= s->prov[i].nnodes > 1;
+        s->may_refuse |= s->prov[i].may_refuse;
     }
     if ((rc = clients_init(s, cfg, err, errlen)) != 0) {
         sim_free(s);
@@ -581,12 +582,14 @@ sim_set_progress(sim *s, sim_progress_fn fn, void *ctx, uint64_t every)
     s->progress = fn;
     s->progress_ctx = ctx;
     s->progress_every = every ? every : 1;
+    s->poll_at = 0;
 }
 
 void
 sim_set_stop(sim *s, const volatile sig_atomic_t *flag)
 {
     s->stop = flag;
+    s->poll_at = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -752,6 +755,8 @@ service_time(provider *p, const req *r)
 {
     if (r->in.service != SIM_NONE)
         return r->in.service;
+    if (p->cfg.latency.kind == SIM_LAT_FIXED)   /* no draw: no call */
+        return p->cfg.latency.a;
     return eng_sample(&p->cfg.latency, &p->lat_rng);
 }
 
@@ -796,7 +801,8 @@ eng_send(sim *s, req *r, int pi)
     sim_time svc;
     int rc;
 
-    eng_unqueue(s, r);
+    if (r->state != RS_PENDING)     /* a direct dispatch is in no queue */
+        eng_unqueue(s, r);
     svc = service_time(p, r);
     r->state = RS_INFLIGHT;
     r->provider = pi;
@@ -834,7 +840,8 @@ nodekey(const sim *s, const req *r)
 }
 
 /* r's ready queue (see wq), made on first use. The last one found is
- * tried first: runs of requests for one queue are the common case. */
+ * tried first: runs of requests for one queue are the common case (and
+ * queue_for tries it inline). */
 int
 eng_queue_for(sim *s, const req *r)
 {
@@ -867,6 +874,19 @@ eng_queue_for(sim *s, const req *r)
 
 
 
+/* eng_queue_for's first try, inline: the last queue found, when no
+ * distributed provider makes the node key matter (it is 0 then). */
+static inline int
+queue_for(sim *s, const req *r)
+{
+    const wq *last = &s->queues[s->last_q];
+
+    if (!s->distributed && s->last_q < s->nq && last->cost == r->in.cost &&
+        last->pin == r->in.provider)
+        return s->last_q;
+    return eng_queue_for(s, r);
+}
+
 /* r has its permits: it goes out now, or at its reservation's instant. */
 int
 eng_send_at(sim *s, req *r, int pi, sim_time go)
@@ -892,7 +912,7 @@ eng_send_at(sim *s, req *r, int pi, sim_time go)
 /* Rule 2's "goes": take the permits where they are decided at once and
  * send r; a central store is asked first. */
 static int
-dispatch(sim *s, req *r, int pi)
+dispatch_node(sim *s, req *r, int pi)
 {
     provider *p = &s->prov[pi];
     int n = node_of(p, r);
@@ -916,9 +936,23 @@ dispatch(sim *s, req *r, int pi)
     return eng_send_at(s, r, pi, go);
 }
 
+/* dispatch_node, whose short way is inline: a plain provider that does
+ * not reserve takes the permits at its store and sends r at once. */
+static inline int
+dispatch(sim *s, req *r, int pi)
+{
+    provider *p = &s->prov[pi];
+
+    if (!p->plain || p->reserves)
+        return dispatch_node(s, r, pi);
+    lset_admit(&p->store, s->now, r->in.cost);
+    return eng_send(s, r, pi);
+}
+
 /* Is provider i, a candidate of r not held this instant, free to take it
- * now (central: free to ask its store)? */
-static int
+ * now (central: free to ask its store)? Inline: first_admitting asks it of
+ * every provider for every request. */
+static inline int
 can_take(const sim *s, int i, const req *r)
 {
     const provider *p = &s->prov[i];
@@ -1216,18 +1250,6 @@ next_event(const sim *s)
     return top;
 }
 
-/* Takes e, which next_event just returned, into *out. */
-static void
-take_event(sim *s, const heap_ev *e, heap_ev *out)
-{
-    if (e == &s->arrival) {
-        *out = s->arrival;
-        s->arriving = 0;
-    } else {
-        heap_pop(s->ev, out);
-    }
-}
-
 /* Will this instant's scan find r alone, in the state the providers are
  * in now: nothing else waits, and no event is left at this instant that
  * could change that? */
@@ -1257,7 +1279,7 @@ enqueue(sim *s, req *r, int alone)
     }
     if (s->cfg.queue == SIM_QUEUE_WFQ && (rc = wfq_tag(s, r)) != 0)
         return rc;
-    if (reject_only(s, r)) {
+    if (s->may_refuse && reject_only(s, r)) {
         r->state = RS_FRESH;
         if (rq_push(&s->fresh, &r->node) != 0)
             goto oom;
@@ -1265,7 +1287,7 @@ enqueue(sim *s, req *r, int alone)
     }
     /* Made even when r goes at once: queues are made in the order that
      * requests first need them, which is the order drain expires them. */
-    if ((q = eng_queue_for(s, r)) < 0)
+    if ((q = queue_for(s, r)) < 0)
         goto oom;
     if (alone && scan_sees_alone(s)) {
         s->epoch++;             /* a scan of its own: old holds are gone */
@@ -1509,31 +1531,84 @@ drain(sim *s)
     return 0;
 }
 
-/* Runs the events at t, top the first of them (or NULL: a wake-up with
- * none), then the scan. */
+/* Takes e, which next_event just returned, and handles it. The arrival
+ * read ahead goes straight to on_arrive: it is never dead (nothing else
+ * points at its request before it arrives), so handle would only count it
+ * and pass it on. */
 static int
-step(sim *s, sim_time t, const heap_ev *top)
+take_and_handle(sim *s, const heap_ev *e)
 {
     heap_ev ev;
-    int rc;
+
+    if (e == &s->arrival) {
+        s->arriving = 0;
+        s->events++;
+        return on_arrive(s, s->arrival.ptr);
+    }
+    heap_pop(s->ev, &ev);
+    return handle(s, &ev);
+}
+
+/* x rounded up to a multiple of k. */
+static uint64_t
+round_up(uint64_t x, uint64_t k)
+{
+    return (x + k - 1) / k * k;
+}
+
+/* After an event: the progress report, every progress_every events, and
+ * the stop flag's look, every STOP_EVERY. Both are due only when the count
+ * is a multiple of theirs, so step calls this only once the count reaches
+ * poll_at, the next such multiple (an event that does not count, a dead
+ * one, leaves it there: the report repeats, as it always has). */
+static int
+poll_events(sim *s)
+{
+    uint64_t next = UINT64_MAX, m;
+
+    if (s->progress) {
+        if (s->events % s->progress_every == 0)
+            s->progress(s->progress_ctx, s->now, s->events);
+        next = round_up(s->events, s->progress_every);
+    }
+    if (s->stop) {
+        if (*s->stop && s->events % STOP_EVERY == 0)
+            return SIM_EINTR;
+        m = round_up(s->events, STOP_EVERY);
+        next = m < next ? m : next;
+    }
+    s->poll_at = next;
+    return 0;
+}
+
+/* Runs the events at t, *next the first of them (or NULL: a wake-up with
+ * none), then the scan; leaves in *next the event after them. */
+static int
+step(sim *s, sim_time t, const heap_ev **next)
+{
+    const heap_ev *top = *next;
+    int rc, idle;
 
     s->now = t;
     for (; top && top->t == t; top = next_event(s)) {
-        take_event(s, top, &ev);
-        if ((rc = handle(s, &ev)) != 0)
+        if ((rc = take_and_handle(s, top)) != 0)
             return rc;
-        if (s->progress && s->events % s->progress_every == 0)
-            s->progress(s->progress_ctx, s->now, s->events);
-        if (s->stop && *s->stop && s->events % STOP_EVERY == 0)
-            return SIM_EINTR;
+        if (s->events >= s->poll_at && (rc = poll_events(s)) != 0)
+            return rc;
     }
-    return dispatch_scan(s);
+    /* A scan with nothing waiting pushes no event: top stays the next. */
+    idle = s->waiting == 0 && rq_len(&s->fresh) == 0;
+    if ((rc = dispatch_scan(s)) != 0)
+        return rc;
+    *next = idle ? top : next_event(s);
+    return 0;
 }
 
 int
 sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
         void *sink_ctx, char *err, size_t errlen)
 {
+    const heap_ev *top;
     int rc;
 
     if (s->ran) {
@@ -1549,8 +1624,8 @@ sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
     s->errlen = errlen;
     if ((rc = schedule_switches(s)) != 0 || (rc = read_next(s)) != 0)
         return rc;
+    top = next_event(s);
     for (;;) {
-        const heap_ev *top = next_event(s);
         sim_time t = top && top->t < s->wake ? top->t : s->wake;
         if (t == SIM_NEVER)
             break;
@@ -1561,7 +1636,7 @@ sim_run(sim *s, sim_source_fn src, void *src_ctx, sim_sink_fn sink,
         if (t == s->wake)
             s->events++;        /* a provider wake-up */
         s->wake = SIM_NEVER;
-        if ((rc = step(s, t, top)) != 0)
+        if ((rc = step(s, t, &top)) != 0)
             return rc;
         if (s->stop && *s->stop)
             return SIM_EINTR;

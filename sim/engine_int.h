@@ -163,6 +163,8 @@ struct sim {
     int nq, capq;
     int last_q;                 /* the queue eng_queue_for found last */
     int distributed;            /* some provider has nodes */
+    int may_refuse;             /* some provider may refuse rather than
+                                   queue: reject_only must ask */
     int64_t waiting;            /* requests in the ready queues */
     rq fresh;
 
@@ -187,6 +189,8 @@ struct sim {
     sim_progress_fn progress;
     void *progress_ctx;
     uint64_t progress_every;
+    uint64_t poll_at;           /* events count at which step next looks
+                                   at progress and stop (0: at once) */
     const volatile sig_atomic_t *stop;
 };
 

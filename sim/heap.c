@@ -8,12 +8,6 @@
 
 #include <stdlib.h>
 
-struct heap {
-    heap_ev *v;
-    size_t n, cap;
-    uint64_t seq;
-};
-
 static int
 before(const heap_ev *a, const heap_ev *b)
 {
@@ -89,22 +83,4 @@ heap_pop(heap *h, heap_ev *out)
     if (h->n > 0)
         h->v[i] = last;
     return 1;
-}
-
-const heap_ev *
-heap_peek(const heap *h)
-{
-    return h->n ? &h->v[0] : NULL;
-}
-
-size_t
-heap_len(const heap *h)
-{
-    return h->n;
-}
-
-uint64_t
-heap_stamp(heap *h)
-{
-    return h->seq++;
 }

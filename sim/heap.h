@@ -26,7 +26,13 @@ typedef struct heap_ev {
     int32_t arg;
 } heap_ev;
 
-typedef struct heap heap;
+/* Public only so that peek, length and stamp can be inline (the engine
+ * asks them a few times an event); touch it only through heap_*. */
+typedef struct heap {
+    heap_ev *v;
+    size_t n, cap;
+    uint64_t seq;
+} heap;
 
 /* The heap's order: time, then rank, then sequence number. */
 static inline int
@@ -46,11 +52,25 @@ int heap_push(heap *h, const heap_ev *ev);
 /* Removes the first event into *out; 0 when empty, else 1. */
 int heap_pop(heap *h, heap_ev *out);
 /* The first event, or NULL when empty. Valid until the next push or pop. */
-const heap_ev *heap_peek(const heap *h);
-size_t heap_len(const heap *h);
+static inline const heap_ev *
+heap_peek(const heap *h)
+{
+    return h->n ? &h->v[0] : NULL;
+}
+
+static inline size_t
+heap_len(const heap *h)
+{
+    return h->n;
+}
+
 /* The sequence number heap_push would stamp now, used up: an event its
  * owner keeps outside the heap, stamped with it, is ordered against the
  * heap's events (heap_ev_before) as if it had been pushed. */
-uint64_t heap_stamp(heap *h);
+static inline uint64_t
+heap_stamp(heap *h)
+{
+    return h->seq++;
+}
 
 #endif

@@ -75,15 +75,6 @@ lset_copy(lset *dst, const lset *src)
     return 0;
 }
 
-int
-lset_admits(const lset *s, sim_time now, int64_t cost)
-{
-    for (int i = 0; i < s->n; i++)
-        if (s->lim[i].a->next_ok(s->lim[i].st, now, cost) != now)
-            return 0;
-    return 1;
-}
-
 sim_time
 lset_next_ok(const lset *s, sim_time now, int64_t cost)
 {
@@ -102,13 +93,6 @@ lset_next_ok(const lset *s, sim_time now, int64_t cost)
             return t;
         t = m;
     }
-}
-
-void
-lset_admit(lset *s, sim_time now, int64_t cost)
-{
-    for (int i = 0; i < s->n; i++)
-        s->lim[i].a->admit(s->lim[i].st, now, cost);
 }
 
 void

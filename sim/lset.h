@@ -46,12 +46,28 @@ void lset_clear(lset *s);
 /* A deep copy of src into dst (dst uninitialised). 0, or -1 out of memory. */
 int lset_copy(lset *dst, const lset *src);
 
-/* Does every limit admit cost at now? */
-int lset_admits(const lset *s, sim_time now, int64_t cost);
+/* Does every limit admit cost at now? Inline, as is lset_admit: the
+ * engine asks and takes once a dispatch. */
+static inline int
+lset_admits(const lset *s, sim_time now, int64_t cost)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->lim[i].a->next_ok(s->lim[i].st, now, cost) != now)
+            return 0;
+    return 1;
+}
+
 /* The earliest instant >= now at which all admit cost; SIM_NEVER if none
  * will without a release. */
 sim_time lset_next_ok(const lset *s, sim_time now, int64_t cost);
-void lset_admit(lset *s, sim_time now, int64_t cost);
+
+static inline void
+lset_admit(lset *s, sim_time now, int64_t cost)
+{
+    for (int i = 0; i < s->n; i++)
+        s->lim[i].a->admit(s->lim[i].st, now, cost);
+}
+
 void lset_release(lset *s, sim_time now, int64_t cost);
 /* After an admit at now: when the request may go out (the latest of the
  * limits' reservations; now for most). */

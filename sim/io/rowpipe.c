@@ -146,8 +146,10 @@ rowpipe_error(const rowpipe *p, char *err, size_t errlen)
     return p->rc;
 }
 
-/* Hands the batch being filled over and waits for a free slot. */
-static int
+/* Hands the batch being filled over and waits for a free slot. Once a
+ * batch, so out of line: rowpipe_put, once a row, need not save the
+ * registers it uses. */
+__attribute__((noinline)) static int
 rowpipe_hand(rowpipe *p, char *err, size_t errlen)
 {
     int rc;
