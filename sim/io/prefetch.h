@@ -22,7 +22,9 @@
 
 #include "sim/engine.h"
 
-#define PREFETCH_BATCH 2048
+/* 8192 requests a batch: with 2048, the hand-overs and their
+ * wake-ups cost a tenth of a run's wall time on two cores. */
+#define PREFETCH_BATCH 8192
 #define PREFETCH_SLOTS 4
 
 typedef struct prefetch prefetch;

@@ -21,7 +21,8 @@
 
 #include "sim/engine.h"
 
-#define ROWPIPE_BATCH 1024
+/* 4096 rows a batch; see PREFETCH_BATCH. */
+#define ROWPIPE_BATCH 4096
 #define ROWPIPE_SLOTS 4
 
 typedef struct rowpipe rowpipe;
