@@ -96,19 +96,15 @@ static sim_time
 tb_next_ok(const void *st, sim_time now, int64_t cost)
 {
     const tb *t = st;
-    int64_t e, at, tn;
+    int64_t e, at;
 
     if (cost > t->b)
         return SIM_NEVER;
     if (!t->narrow)
         return tb_next_ok_wide(t, now, cost);
-    /* algo_next_at in 64 bits. Admitted now, the common answer, needs no
-     * division: e / n rounded up is at most now exactly when e <= now * n.
-     * Else e / n rounded up (C division truncates, which is up already for
-     * a negative e). */
+    /* algo_next_at in 64 bits: e / n rounded up (C division truncates,
+     * which is up already for a negative e) */
     e = tb_ready_at64(t, cost);
-    if (!__builtin_mul_overflow(now, t->n, &tn) && e <= tn)
-        return now;
     at = e / t->n + (e % t->n > 0);
     return at > now ? at : now;
 }
