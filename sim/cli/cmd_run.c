@@ -216,7 +216,9 @@ simulate(const run_opts *o)
     char err[1024] = "", wl_sha[65], dg[33];
     runner_in in = {.workload = o->workload, .scenario = o->scenario,
                     .algo = o->algo, .seed = o->seed, .has_seed = o->has_seed,
-                    .flags = o->flags.flag, .nflags = o->flags.n};
+                    .flags = o->flags.flag, .nflags = o->flags.n,
+                    /* only the database keeps the workload's hash */
+                    .no_workload_sha = strcmp(o->db, "none") == 0};
     runner *rn = NULL;
     run_ctx ctx = {0};
     int64_t run_id = 0;

@@ -34,7 +34,8 @@ struct runner {
 };
 
 static int
-open_workload(runner *r, const char *path, char *err, size_t errlen)
+open_workload(runner *r, const char *path, int skip_sha, char *err,
+              size_t errlen)
 {
     const char **names = calloc((size_t)r->cfg.nproviders + 1, sizeof *names);
     int rc;
@@ -47,6 +48,8 @@ open_workload(runner *r, const char *path, char *err, size_t errlen)
         names[i] = r->cfg.providers[i].name;
     rc = wl_open(&r->w, path, names, r->cfg.nproviders, err, errlen);
     free(names);
+    if (rc == 0 && skip_sha)
+        wl_skip_sha256(r->w);
     /* The engine knows client i by number i: number them first. */
     for (int i = 0; rc == 0 && i < r->cfg.nclients; i++) {
         uint32_t id;
@@ -121,7 +124,8 @@ runner_open(runner **out, const runner_in *in, char *err, size_t errlen)
     if ((rc = runner_scenario(in, &r->cfg, r->scn_sha, err, errlen)) != 0)
         goto fail;
     r->loaded = 1;
-    if ((rc = open_workload(r, in->workload, err, errlen)) != 0 ||
+    if ((rc = open_workload(r, in->workload, in->no_workload_sha, err,
+                             errlen)) != 0 ||
         (rc = sim_new(&r->s, &r->cfg, err, errlen)) != 0)
         goto fail;
     digest_init(&r->dg);

@@ -23,6 +23,8 @@ typedef struct runner_in {
     int has_seed;               /* replace the scenario's seed */
     const ovl_flag *flags;      /* --provider, --client, --sim, --set over */
     int nflags;                 /* the scenario (which may then be NULL) */
+    int no_workload_sha;        /* runner_workload_sha256 will not be asked
+                                   (it then gives "") */
 } runner_in;
 
 /* A row and the names it refers to (provider NULL when none). */
@@ -52,7 +54,8 @@ const char *runner_scenario_sha256(const runner *r);
 int runner_go(runner *r, runner_row_fn fn, void *ctx, char *err,
               size_t errlen);
 
-/* After runner_go: the digest (32 hex) and the workload's SHA-256 (64). */
+/* After runner_go: the digest (32 hex) and the workload's SHA-256 (64;
+ * "" with no_workload_sha). */
 void runner_digest(const runner *r, char hex[33]);
 void runner_workload_sha256(runner *r, char hex[65]);
 

@@ -51,6 +51,11 @@ int wl_regular(const wl *w);
  * wl_next then gives nothing more), else of the bytes read so far. */
 void wl_sha256(wl *w, char hex[65]);
 
+/* The caller will not ask for wl_sha256 (run --db none records nothing):
+ * what is read from now on is not hashed, a tenth of the reading's work,
+ * and wl_sha256 gives "". */
+void wl_skip_sha256(wl *w);
+
 void wl_close(wl *w);
 
 #endif
