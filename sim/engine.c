@@ -549,11 +549,37 @@ oom:
     return SIM_EIO;
 }
 
+/* What a run stopped midway (an error, the stop flag) still holds beyond
+ * its pools: the state read by read-then-write asks in flight, on their
+ * requests and on their writes back (EV_WRITE events). drain frees them
+ * at a run's end. */
+static void
+free_in_flight(sim *s)
+{
+    heap_ev ev;
+
+    for (size_t i = 0; i < s->nchunks; i++) {
+        req *chunk = s->chunks[i];
+        for (size_t k = 0; k < POOL_CHUNK; k++)
+            if (chunk[k].snap) {
+                lset_clear(chunk[k].snap);
+                free(chunk[k].snap);
+                chunk[k].snap = NULL;
+            }
+    }
+    while (s->ev && heap_pop(s->ev, &ev))
+        if (ev.kind == EV_WRITE) {
+            lset_clear(ev.ptr);
+            free(ev.ptr);
+        }
+}
+
 void
 sim_free(sim *s)
 {
     if (!s)
         return;
+    free_in_flight(s);
     if (s->prov)
         for (int i = 0; i < s->np; i++)
             provider_clear(&s->prov[i]);
