@@ -7,10 +7,11 @@
  * and the attempts of a request count 1, 2, ... Header-only: each harness
  * that runs the engine includes it once.
  *
- * A run is cut after FZ_MAX_EVENTS (10^5) events (through the engine's own stop
- * flag): a scenario may rightly ask for billions (a store polled every
- * 11 ns for 90 s of virtual time makes 1.5 * 10^9, 90 s of work), which
- * would only spend the fuzzer's time; the rows up to the cut are checked.
+ * A run is cut after FZ_MAX_EVENTS (10^5) events, through the engine's
+ * own stop flag: a scenario may rightly ask for billions (a store polled
+ * every 11 ns for 90 s of virtual time makes 1.5 * 10^9, 90 s of work),
+ * which would only spend the fuzzer's time; the rows up to the cut are
+ * checked.
  */
 #ifndef RS_FUZZ_ENGINE_RUN_H
 #define RS_FUZZ_ENGINE_RUN_H
