@@ -335,28 +335,57 @@ rec_ms_since(const struct timespec *t0)
            (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* The n-th wait (n = 0, 1, ...) for a lock since `since`: sleeps 1, 2, 4
+ * ... up to 100 ms and returns 1 to try again, or 0 to give up: after
+ * REC_BUSY_MS, or at once when the stop flag is set. */
+static int
+rec_wait_more(rec *r, int n, const struct timespec *since)
+{
+    int ms = n < 7 ? 1 << n : 100;
+    struct timespec d = {0, (long)ms * 1000000L};
+
+    if (r->stop != NULL && *r->stop) {
+        r->stopped = 1;
+        return 0;
+    }
+    if (rec_ms_since(since) >= REC_BUSY_MS)
+        return 0;
+    nanosleep(&d, NULL);
+    return 1;
+}
+
 /* SQLite's busy handler: called with n = 0, 1, ... while another
- * connection holds the lock we need. Returns 1 to try again (after a
- * sleep of 1, 2, 4 ... up to 100 ms), 0 to give up. */
+ * connection holds the lock we need. */
 static int
 rec_busy(void *ctx, int n)
 {
     rec *r = ctx;
-    int ms = n < 7 ? 1 << n : 100;
-    struct timespec d = {0, (long)ms * 1000000L};
 
     if (r->no_wait)
         return 0;
     if (n == 0)
         clock_gettime(CLOCK_MONOTONIC, &r->busy_since);
-    if (r->stop != NULL && *r->stop) {
-        r->stopped = 1;
-        return 0;
+    return rec_wait_more(r, n, &r->busy_since);
+}
+
+/* sqlite3_exec, again while SQLite answers busy without having asked
+ * rec_busy: it does not ask where waiting could deadlock (a connection
+ * promoting its read lock while another promotes its own, as four runs
+ * creating one new file at once can), and such an answer would end a run
+ * that merely came second. Waits as rec_busy does, counted from the first
+ * try (a wait inside sqlite3_exec counts too). */
+static int
+rec_exec_waiting(rec *r, const char *sql)
+{
+    struct timespec t0;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int n = 0;; n++) {
+        rc = sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || !rec_wait_more(r, n, &t0))
+            return rc;
     }
-    if (rec_ms_since(&r->busy_since) >= REC_BUSY_MS)
-        return 0;
-    nanosleep(&d, NULL);
-    return 1;
 }
 
 void
@@ -664,7 +693,7 @@ rec_stamp(rec *r)
     if (v != 0)
         return SQLITE_OK;
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", REC_SCHEMA_VERSION);
-    return sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+    return rec_exec_waiting(r, sql);
 }
 
 /* Settings, schema and statements of a freshly opened connection. */
@@ -677,7 +706,7 @@ rec_setup(rec *r)
     /* The schema is the first thing that reads the file, so an unopenable
      * path or a file that is not a database fails here, at open. */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db, rec_schema, NULL, NULL, NULL);
+        rc = rec_exec_waiting(r, rec_schema);
     /* SQLite quietly opens a file it may not write read-only; say so now
      * rather than at the first run. */
     if (rc == SQLITE_OK && sqlite3_db_readonly(r->db, "main") == 1)
@@ -687,8 +716,7 @@ rec_setup(rec *r)
     /* WAL is a property of the file: set once, it stays. (A file in use by
      * an older rollback-journal reader stays as it is; that works too.) */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db, "PRAGMA journal_mode = WAL", NULL, NULL,
-                          NULL);
+        rc = rec_exec_waiting(r, "PRAGMA journal_mode = WAL");
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(r->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
                           NULL);
@@ -948,7 +976,7 @@ rec_finish_direct(rec *r, int64_t requests, int64_t events,
     sqlite3_bind_int64(st, 6, r->run_id);
     if ((rc = rec_step(st)) != SQLITE_OK)
         return rc;
-    return sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    return rec_exec_waiting(r, "COMMIT");
 }
 
 /* Copies the staged run into the database (inside its transaction) and
@@ -988,11 +1016,11 @@ rec_finish_staged(rec *r, int64_t requests, int64_t events,
     int rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        rc = rec_exec_waiting(r, "BEGIN IMMEDIATE");
     if (rc == SQLITE_OK)
         rc = rec_copy(r, requests, events, digest, workload_sha256, wall_ms);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+        rc = rec_exec_waiting(r, "COMMIT");
     return rc;
 }
 
