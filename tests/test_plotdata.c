@@ -912,7 +912,7 @@ test_feed_abort(void **state)
     char err[256];
     int64_t id;
     pd *d;
-    pd_feed *fd;
+    pd_feed *fd, *other;
     pd_run meta = {0};
     sim_row r = {.req_id = 1, .attempt = 1, .cost = 1, .t_ready = 0,
                  .t_dispatch = 0, .outcome = SIM_OK};
@@ -923,8 +923,15 @@ test_feed_abort(void **state)
     assert_int_equal(pd_feed_begin(d, &meta, &fd, err, sizeof err), 0);
     assert_int_equal(pd_feed_row(fd, &r, "x"), 0);
     assert_int_equal(pd_feed_row(fd, &r, NULL), 0);     /* a NULL client */
+    /* One run at a time: both would take the same id. */
+    assert_int_equal(pd_feed_begin(d, &meta, &other, err, sizeof err), 3);
+    assert_non_null(strstr(err, "a run is being fed"));
+    assert_null(other);
     pd_feed_abort(fd);
     assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 2);
+    /* Dropped, it no longer stands in the way. */
+    assert_int_equal(pd_feed_begin(d, &meta, &fd, err, sizeof err), 0);
+    pd_feed_abort(fd);
     pd_close(d);
 }
 

@@ -85,6 +85,7 @@ struct pd {
     sqlite3 *db;                /* NULL: a memory pd */
     pd_mem *mem;                /* its runs, mem[i] of id i + 1 */
     size_t nmem, capmem;
+    int feeding;                /* a pd_feed is open (one at a time) */
     int kept_ok;                /* kept is run kept_run's summary */
     int64_t kept_run;
     pd_summary kept;
@@ -1380,6 +1381,12 @@ pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err, size_t errlen)
     pd_mem *nv;
 
     *out = NULL;
+    if (p->db || p->feeding) {
+        free(f);
+        pd_run_clear(meta);
+        return pd_msg(p, PD_EIO, err, errlen, p->db ? "not a memory pd"
+                                                    : "a run is being fed");
+    }
     /* Room for the run now: pd_feed_end then cannot fail for it. */
     if (!f || !(nv = pd_room(p->mem, p->nmem, &p->capmem, sizeof *nv))) {
         free(f);
@@ -1387,6 +1394,7 @@ pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err, size_t errlen)
         return pd_msg(p, PD_EIO, err, errlen, "out of memory");
     }
     p->mem = nv;
+    p->feeding = 1;
     f->p = p;
     f->run = *meta;
     memset(meta, 0, sizeof *meta);
@@ -1460,6 +1468,7 @@ pd_feed_abort(pd_feed *f)
 {
     if (!f)
         return;
+    f->p->feeding = 0;
     pd_scan_clear(&f->sc);
     pd_run_clear(&f->run);
     pd_summary_clear(&f->sum);

@@ -151,14 +151,16 @@ double pd_jain(const int64_t *offered, const int64_t *served, int64_t n);
 
 /* ---------------------------------------------------------------- feed */
 
-/* A run being fed to a memory pd. The feed is one thread's: rows may come
- * from another thread than the one that began it, one at a time. */
+/* A run being fed to a memory pd, one at a time. The feed is one
+ * thread's: rows may come from another thread than the one that began
+ * it, one at a time. */
 typedef struct pd_feed pd_feed;
 
 /* Begins run *meta in p (a memory pd), which takes over what *meta owns
  * and clears it: its label, algorithm, workload and scenario texts, seed,
  * and providers (id, ord, name, algo, params; their rates are parsed
- * here). The run's id is the next one, from 1. Returns 0 or 3. */
+ * here). The run's id is the next one, from 1. Returns 0, or 3 (also
+ * when another run is being fed, or p has a database). */
 int pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err,
                   size_t errlen);
 
