@@ -7,7 +7,7 @@ DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -pthread -Wall -Wextra -Werror -MMD -MP -I.
-LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lcrypto -lm -pthread
+LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lnettle -lm -pthread
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san/,
 # so a sanitized tree and a plain one live side by side.

@@ -7,7 +7,7 @@
 #   install-deps.sh memcheck  valgrind (make memcheck)
 set -eu
 PKGS="build-essential pkg-config libsqlite3-dev libcmocka-dev libinih-dev
-libxxhash-dev libcsv-dev libssl-dev gnuplot-nox sqlite3 python3 python3-simpy3
+libxxhash-dev libcsv-dev nettle-dev gnuplot-nox sqlite3 python3 python3-simpy3
 parallel"
 for group in "$@"; do
   case $group in

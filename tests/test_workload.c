@@ -631,8 +631,8 @@ check_big_as(wl *w, const char *text, size_t len, int hashed)
     }
     at_end(w);
     assert_non_null(h);
-    assert_int_equal(sha_update(h, text, len), 0);
-    assert_int_equal(sha_hex(h, want), 0);
+    sha_update(h, text, len);
+    sha_hex(h, want);
     wl_sha256(w, hex);
     assert_string_equal(hex, hashed ? want : "");
     sha_free(h);
@@ -729,8 +729,8 @@ test_sha256_whole_file(void **state)
     next_ok(w, &r);
     next_ok(w, &r);
     assert_non_null(h);
-    assert_int_equal(sha_update(h, text, len), 0);
-    assert_int_equal(sha_hex(h, want), 0);
+    sha_update(h, text, len);
+    sha_hex(h, want);
     wl_sha256(w, hex);
     assert_string_equal(hex, want);
     at_end(w);

@@ -734,8 +734,11 @@ ovl_sha256(const ovl *o, char hex[65])
     int rc = -1;
 
     hex[0] = '\0';
-    if (h && sha_update(h, o->text, o->len) == 0 && sha_hex(h, hex) == 0)
+    if (h) {
+        sha_update(h, o->text, o->len);
+        sha_hex(h, hex);
         rc = 0;
+    }
     sha_free(h);
     return rc;
 }

@@ -1712,8 +1712,11 @@ scn_sha256(const char *path, char hex[65])
     hex[0] = '\0';
     if (slurp(path, &buf, &len) != 0)
         return SIM_EINPUT;
-    if ((h = sha_new()) && sha_update(h, buf, len) == 0 && sha_hex(h, hex) == 0)
+    if ((h = sha_new()) != NULL) {
+        sha_update(h, buf, len);
+        sha_hex(h, hex);
         rc = 0;
+    }
     sha_free(h);
     free(buf);
     return rc;
