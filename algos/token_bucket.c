@@ -96,15 +96,20 @@ static sim_time
 tb_next_ok(const void *st, sim_time now, int64_t cost)
 {
     const tb *t = st;
-    int64_t e, at;
+    int64_t e, at, tn;
 
     if (cost > t->b)
         return SIM_NEVER;
     if (!t->narrow)
         return tb_next_ok_wide(t, now, cost);
+    e = tb_ready_at64(t, cost);
+    /* Tokens there by now (most asks of a bucket that keeps up): the
+     * answer is now, and the division below (some 40 cycles, a fifth of a
+     * dispatch) is not needed. */
+    if (!__builtin_mul_overflow(now, t->n, &tn) && e <= tn)
+        return now;
     /* algo_next_at in 64 bits: e / n rounded up (C division truncates,
      * which is up already for a negative e) */
-    e = tb_ready_at64(t, cost);
     at = e / t->n + (e % t->n > 0);
     return at > now ? at : now;
 }
