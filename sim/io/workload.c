@@ -62,6 +62,8 @@
 /* Client segment k holds WL_SEG0 << k keys; 29 segments hold 2^32. */
 #define WL_SEG0 16
 #define WL_SEGS 29
+/* A cache line, as far as keeping two threads' fields apart goes. */
+#define WL_LINE 64
 
 enum wl_col {
     COL_AT, COL_ID, COL_CLIENT, COL_PRIORITY, COL_AFTER,
@@ -123,7 +125,11 @@ struct wl {
     char **providers;
     int nproviders;
 
-    wl_client *seg[WL_SEGS];
+    /* The client keys, on cache lines of their own (the struct ends with
+     * them): wl_client_name reads seg and nclients from another thread
+     * once a row, and sharing a line with fields written once a row (the
+     * last at and id) cost that thread a cache miss each time. */
+    _Alignas(WL_LINE) wl_client *seg[WL_SEGS];
     uint32_t nclients;
     uint32_t *slots;            /* 0 empty, else client id + 1 */
     uint32_t nslots;            /* a power of two, at most half full */
@@ -802,10 +808,13 @@ int
 wl_open(wl **out, const char *path, const char *const *providers,
         int nproviders, char *err, size_t errlen)
 {
-    wl *w = calloc(1, sizeof *w);
+    /* sizeof *w is a multiple of WL_LINE (its alignment) */
+    wl *w = aligned_alloc(WL_LINE, sizeof *w);
     int rc;
 
     *out = NULL;
+    if (w)
+        memset(w, 0, sizeof *w);
     /* The block is there from the start: an empty input never reads into
      * it, and a NULL block plus an offset of 0 is still undefined. */
     if (w == NULL || csv_init(&w->csv, CSV_STRICT | CSV_STRICT_FINI) != 0 ||
