@@ -636,6 +636,55 @@ test_fallback_when_locked(void **state)
                      1000);
 }
 
+/* The recorder's connection does not have SQLite evaluate the outcome's
+ * CHECK (recorder.c: rec_row vouches for it). Rows of every outcome, on
+ * both paths (a direct run, then a staged one), still pass it, as
+ * PRAGMA integrity_check (which evaluates CHECKs) says; the schema keeps
+ * the CHECK for every other connection; and rec_row refuses an outcome it
+ * has no name for, rolling the run back. */
+static void
+test_outcomes_checked(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "", text[64];
+    rec *r = open_ok(f->path);
+    for (int staged = 0; staged <= 1; staged++) {
+        sqlite3 *holder = staged ? lock_hold(f->path) : NULL;
+        begin_ok(r, staged ? "staged" : "direct");
+        for (int o = SIM_OK; o <= SIM_DROPPED; o++) {
+            sim_row row = ok_row(1 + o, 1);
+            row.outcome = o;
+            assert_int_equal(rec_row(r, &row, "alice", err, sizeof err), 0);
+        }
+        if (holder)
+            lock_release(holder);
+        commit_ok(r, SIM_DROPPED + 1);
+    }
+    begin_ok(r, "bad");
+    sim_row bad = ok_row(9, 1);
+    bad.outcome = SIM_DROPPED + 1;
+    assert_int_equal(rec_row(r, &bad, "alice", err, sizeof err), 3);
+    assert_non_null(strstr(err, "unknown outcome"));
+    rec_close(r);
+
+    query_text(f->path, "SELECT group_concat(outcome, ',') FROM (SELECT"
+                        " outcome FROM dispatches WHERE run_id = 2 ORDER BY"
+                        " req_id)", text, sizeof text);
+    assert_string_equal(text, "ok,failed,rejected,expired,dropped");
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM dispatches"),
+                     2 * (SIM_DROPPED + 1));
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 2);
+    query_text(f->path, "PRAGMA integrity_check", text, sizeof text);
+    assert_string_equal(text, "ok");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO dispatches(run_id, req_id,"
+                                      " attempt, outcome) VALUES(1, 99, 1,"
+                                      " 'lost')", NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+}
+
 /* Rolling back a direct run (rows queued, some written) leaves nothing
  * and lets go of the lock; the connection records the next run. */
 static void
@@ -821,6 +870,7 @@ main(void)
         T(test_stop_flag_ends_wait),
         T(test_direct_commit),
         T(test_fallback_when_locked),
+        T(test_outcomes_checked),
         T(test_direct_rollback),
         T(test_direct_duplicate),
         T(test_direct_duplicate_at_commit),

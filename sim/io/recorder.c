@@ -720,6 +720,15 @@ rec_setup(rec *r)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(r->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
                           NULL);
+    /* The only CHECK is the dispatches' outcome IN (...), and this
+     * connection writes only the names sim_outcome_name gives, which
+     * rec_row makes sure of. SQLite evaluating it again for every row
+     * halved the insert rate (0.69 against 1.31 s for 10^6 rows in the
+     * sqlite3 shell). Other connections, merge's and the user's, still
+     * have it checked. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(r->db, "PRAGMA ignore_check_constraints = ON",
+                          NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(r->db, rec_stage_schema, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
