@@ -508,10 +508,16 @@ add_client(wl *w, const char *s, size_t len, uint32_t h)
     int k = 63 - __builtin_clzll(x);
     wl_client *c;
 
-    /* The first id of a segment: make the segment. */
-    if (x == (1ULL << k) && w->seg[k] == NULL &&
-        (w->seg[k] = calloc((size_t)WL_SEG0 << k, sizeof *c)) == NULL)
-        return -1;
+    /* The first id of a segment: make the segment, on lines of its own
+     * (it is read from another thread once a row; see struct wl). */
+    if (x == (1ULL << k) && w->seg[k] == NULL) {
+        size_t size = ((size_t)WL_SEG0 << k) * sizeof *c;
+
+        size = (size + WL_LINE - 1) / WL_LINE * WL_LINE;
+        if ((w->seg[k] = aligned_alloc(WL_LINE, size)) == NULL)
+            return -1;
+        memset(w->seg[k], 0, size);
+    }
     c = client_at(w, w->nclients);
     if ((c->name = malloc(len + 1)) == NULL)
         return -1;
