@@ -388,6 +388,42 @@ def test_not_recorded():
               sorted(os.listdir(rec)) == sorted(os.listdir(mem)))
 
 
+def test_drawn_as_recorded():
+    """A recorded compare draws from the runs in memory, kept under the
+    ids the database gave them (here 3 to 5, after two earlier runs):
+    `plot` reading those runs back from the database makes the same data
+    files, byte for byte (but for the title, which compare gives), and the
+    same table."""
+    db = os.path.join(TMP, "drawn.db")
+    args = ["compare", "-w", os.path.join(WL, "noisy.csv"),
+            "-c", os.path.join(WL, "noisy-quota.ini"), "--db", db]
+    r = run(*args, "--algos", "scenario,gcra", "--out",
+            os.path.join(TMP, "drawn-first"))
+    check("drawn: first set", r.returncode == 0, r.stdout + r.stderr)
+    mem = os.path.join(TMP, "drawn-mem")
+    r = run(*args, "--algos", "scenario,gcra,sliding_log", "--out", mem)
+    check("drawn: second set", r.returncode == 0, r.stdout + r.stderr)
+    ids = re.findall(r"^run (\d+) ", r.stdout, flags=re.M)
+    check("drawn: database ids", ids == ["3", "4", "5"], r.stdout)
+    md = read(os.path.join(mem, "report.md"))
+    check("drawn: report names the database", "From `%s`" % db in md, md)
+    back = os.path.join(TMP, "drawn-back")
+    r = run("plot", "--db", db, "--run", "3,4,5", "--out", back)
+    check("drawn: plot exit 0", r.returncode == 0, r.stdout + r.stderr)
+    data = sorted(os.listdir(os.path.join(mem, "data")))
+    check("drawn: same data files",
+          data == sorted(os.listdir(os.path.join(back, "data"))), data)
+    def untitled(d, f):
+        return re.sub(r'^title = .*$', "", read(os.path.join(d, "data", f)),
+                      flags=re.M)
+    for f in data:
+        check("drawn: data/" + f, untitled(mem, f) == untitled(back, f))
+    table = md_table(md)
+    check("drawn: three series", len(table) == 3, table)
+    check("drawn: same table", table == md_table(
+        read(os.path.join(back, "report.md"))))
+
+
 def test_no_gnuplot():
     db, out = os.path.join(TMP, "ng.db"), os.path.join(TMP, "ng")
     env = dict(os.environ, PATH=os.path.join(TMP, "empty-bin"))
@@ -456,6 +492,7 @@ def main():
     clitest.main("compare", [test_compare, test_plot, test_installed_plot,
                              test_aggregated, test_providers_and_reuse,
                              test_scenarios, test_not_recorded,
+                             test_drawn_as_recorded,
                              test_no_gnuplot, test_usage])
 
 

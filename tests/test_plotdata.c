@@ -935,6 +935,48 @@ test_feed_abort(void **state)
     pd_close(d);
 }
 
+/* Runs kept under the ids a database gave them (compare records and
+ * draws from memory): found by those ids, in any order, the latest being
+ * the last kept; the plain numbers 1, 2 mean nothing then. */
+static void
+test_feed_keep_as(void **state)
+{
+    static const int64_t ids[] = {7, 3};
+    char err[256];
+    int64_t id;
+    pd *d;
+    pd_feed *fd;
+    pd_run r;
+    sim_row row = {.req_id = 1, .attempt = 1, .cost = 1, .t_ready = 0,
+                   .t_dispatch = 0, .outcome = SIM_OK};
+
+    (void)state;
+    assert_int_equal(pd_open_memory(&d, "mem", err, sizeof err), 0);
+    for (int i = 0; i < 2; i++) {
+        pd_run meta = {.label = strdup(i ? "second" : "first")};
+        assert_int_equal(pd_feed_begin(d, &meta, &fd, err, sizeof err), 0);
+        for (int k = 0; k <= i; k++)
+            assert_int_equal(pd_feed_row(fd, &row, "c"), 0);
+        pd_feed_keep_as(fd, ids[i]);
+        assert_int_equal(pd_feed_end(fd, 1 + i, 2, "00", "ab", 1.0, err,
+                                     sizeof err), 0);
+        assert_int_equal(pd_latest_run(d, &id, err, sizeof err), 0);
+        assert_int_equal(id, ids[i]);
+    }
+    for (int i = 1; i >= 0; i--) {
+        assert_int_equal(pd_run_get(d, ids[i], &r, err, sizeof err), 0);
+        assert_string_equal(r.label, i ? "second" : "first");
+        assert_int_equal(r.run_id, ids[i]);
+        assert_int_equal(r.requests, 1 + i);
+        pd_run_clear(&r);
+    }
+    for (int64_t no = 1; no <= 2; no++) {
+        assert_int_equal(pd_run_get(d, no, &r, err, sizeof err), 2);
+        pd_run_clear(&r);
+    }
+    pd_close(d);
+}
+
 int
 main(void)
 {
@@ -957,6 +999,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_files, setup, teardown),
         cmocka_unit_test(test_feed),
         cmocka_unit_test(test_feed_abort),
+        cmocka_unit_test(test_feed_keep_as),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,10 +13,14 @@
  * finds the same names again in the database. Each run is its own
  * transaction: an interrupted or failing run leaves nothing, the runs
  * before it stay. A missing gnuplot fails after the runs (exit 3), which
- * are then in the database for `plot`. With --db none nothing is recorded:
- * each run's rows are aggregated in memory as they are simulated
- * (plotdata's memory pd), and the figures and reports are made from that;
- * the numbers are the same as recorded runs would give.
+ * are then in the database for `plot`.
+ *
+ * The figures and reports are made from the runs in memory: each run's
+ * rows are aggregated as they are simulated (plotdata's memory pd),
+ * besides being recorded, and kept under the id the database gave the run.
+ * The numbers are those `plot` reads back from the database (tests hold
+ * the two to the byte); reading 10^6 rows a run back took longer than
+ * recording them. With --db none nothing is recorded at all.
  */
 #include "sim/cli/cli.h"
 
@@ -281,21 +285,24 @@ plan_series(const cmp_opts *o, const char *name, cmp_series *sv)
 
 /* ================================================================ runs */
 
+/* Where a series' rows go: the run in memory, and the database unless
+ * --db none. */
+typedef struct cmp_sink {
+    rec *r;                             /* NULL: --db none */
+    pd_feed *feed;
+} cmp_sink;
+
 static int
 sink(void *ctx, const sim_row *row, const char *client, const char *provider,
      char *err, size_t errlen)
 {
-    (void)provider;
-    return rec_row(ctx, row, client, err, errlen);
-}
+    cmp_sink *k = ctx;
+    int rc;
 
-/* The same row into a run in memory (--db none). */
-static int
-feed_sink(void *ctx, const sim_row *row, const char *client,
-          const char *provider, char *err, size_t errlen)
-{
     (void)provider;
-    if (pd_feed_row(ctx, row, client) == 0)
+    if (k->r && (rc = rec_row(k->r, row, client, err, errlen)) != 0)
+        return rc;
+    if (pd_feed_row(k->feed, row, client) == 0)
         return 0;
     snprintf(err, errlen, "out of memory");
     return SIM_EIO;
@@ -315,37 +322,40 @@ exit_code(int rc)
     return rc == SIM_EINPUT ? CLI_USAGE : CLI_IO;
 }
 
-/* Ends series s's simulated run: commits it into r, or when r is NULL
- * keeps it in mem (*feed then gone). Its digest into dg. Returns 0, or a
- * SIM_* error class with the message in err. */
+/* Ends series s's simulated run: commits it into k->r unless that is
+ * NULL, then keeps it in mem under the same id (k->feed then gone). Its
+ * digest into dg. Returns 0, or a SIM_* error class with the message in
+ * err. */
 static int
-end_series(rec *r, pd *mem, pd_feed **feed, runner *rn,
-           const struct timespec *t0, cmp_series *s, char dg[33], char *err,
-           size_t errlen)
+end_series(cmp_sink *k, pd *mem, runner *rn, const struct timespec *t0,
+           cmp_series *s, char dg[33], char *err, size_t errlen)
 {
     int64_t requests = (int64_t)sim_requests(runner_sim(rn));
     int64_t events = (int64_t)sim_events(runner_sim(rn));
+    double wall_ms = recrun_wall_ms(t0);
     char wl_sha[65];
     int rc;
 
     runner_workload_sha256(rn, wl_sha);
     runner_digest(rn, dg);
-    if (!r) {
-        rc = pd_feed_end(*feed, requests, events, dg, wl_sha,
-                         recrun_wall_ms(t0), err, errlen);
-        *feed = NULL;
-        return rc ? SIM_EIO : pd_latest_run(mem, &s->run_id, err, errlen);
-    }
     /* The run gets its id as it is committed; an interrupted wait for the
      * database is an interrupted run (SIM_EINTR). */
-    if ((rc = recrun_stats(r, runner_sim(rn), runner_config(rn)->nproviders,
-                           err, errlen)) != 0)
-        return rc;
-    return rec_commit(r, requests, events, dg, wl_sha, recrun_wall_ms(t0),
-                      &s->run_id, err, errlen);
+    if (k->r) {
+        if ((rc = recrun_stats(k->r, runner_sim(rn),
+                               runner_config(rn)->nproviders, err,
+                               errlen)) != 0 ||
+            (rc = rec_commit(k->r, requests, events, dg, wl_sha, wall_ms,
+                             &s->run_id, err, errlen)) != 0)
+            return rc;
+        pd_feed_keep_as(k->feed, s->run_id);
+    }
+    rc = pd_feed_end(k->feed, requests, events, dg, wl_sha, wall_ms, err,
+                     errlen);
+    k->feed = NULL;
+    return rc ? SIM_EIO : pd_latest_run(mem, &s->run_id, err, errlen);
 }
 
-/* Simulates series s into r and commits it, or when r is NULL into mem;
+/* Simulates series s into mem, and into r (committed) unless r is NULL;
  * prints one line. Returns 0, or a SIM_* error class with the message in
  * err. */
 static int
@@ -358,7 +368,7 @@ run_series(const cmp_opts *o, rec *r, pd *mem, cmp_series *s, char *err,
                     .workload = o->workload, .scenario = s->scenario,
                     .version = RATESIM_VERSION};
     runner *rn = NULL;
-    pd_feed *feed = NULL;
+    cmp_sink k = {.r = r};
     recrun_progress prog;
     char dg[33];
     int rc;
@@ -367,22 +377,21 @@ run_series(const cmp_opts *o, rec *r, pd *mem, cmp_series *s, char *err,
         goto out;
     meta.seed = (int64_t)runner_config(rn)->seed;
     meta.scenario_sha256 = runner_scenario_sha256(rn);
-    rc = r ? recrun_begin(r, &meta, runner_config(rn), err, errlen)
-           : recrun_feed_begin(mem, &meta, runner_config(rn), &feed, err,
-                               errlen);
-    if (rc != 0)
+    if ((rc = recrun_feed_begin(mem, &meta, runner_config(rn), &k.feed, err,
+                                errlen)) != 0 ||
+        (r && (rc = recrun_begin(r, &meta, runner_config(rn), err,
+                                 errlen)) != 0))
         goto out;
     recrun_progress_start(&prog, runner_sim(rn));
     sim_set_stop(runner_sim(rn), &stop_signal);
-    rc = r ? runner_go(rn, sink, r, err, errlen)
-           : runner_go(rn, feed_sink, feed, err, errlen);
+    rc = runner_go(rn, sink, &k, err, errlen);
     recrun_progress_end(&prog);
     if (rc != 0) {
         if (r)
             rec_rollback(r);
         goto out;
     }
-    rc = end_series(r, mem, &feed, rn, &prog.t0, s, dg, err, errlen);
+    rc = end_series(&k, mem, rn, &prog.t0, s, dg, err, errlen);
     if (rc != 0)
         goto out;
     printf("run %-5lld %-24s %llu requests, %llu events, %.1f ms, digest "
@@ -392,7 +401,7 @@ run_series(const cmp_opts *o, rec *r, pd *mem, cmp_series *s, char *err,
            recrun_wall_ms(&prog.t0), dg);
     fflush(stdout);
 out:
-    pd_feed_abort(feed);
+    pd_feed_abort(k.feed);
     runner_close(rn);
     return rc;
 }
@@ -413,13 +422,15 @@ fail_kept(const cmp_opts *o, const cmp_series *sv, int done, const char *msg)
                   o->db);
 }
 
-/* Opens what the runs go into: the database into *r, or with --db none a
- * memory pd into *mem. Returns 0 or 3 with a message. */
+/* Opens what the runs go into: a memory pd into *mem, and the database
+ * into *r unless --db none. Returns 0 or 3 with a message. */
 static int
 open_target(const cmp_opts *o, rec **r, pd **mem, char *err, size_t errlen)
 {
+    if (pd_open_memory(mem, recording(o) ? o->db : "--db none", err, errlen))
+        return CLI_IO;
     if (!recording(o))
-        return pd_open_memory(mem, "--db none", err, errlen) ? CLI_IO : 0;
+        return 0;
     if (!strcmp(o->db, DEFAULT_DB) && mkdir("results", 0777) != 0 &&
         errno != EEXIST) {
         snprintf(err, errlen, "results: %s", strerror(errno));
@@ -432,7 +443,7 @@ open_target(const cmp_opts *o, rec **r, pd **mem, char *err, size_t errlen)
     return 0;
 }
 
-/* Runs every series into the database, or with --db none into *mem. */
+/* Runs every series into *mem, and into the database unless --db none. */
 static int
 run_all(const cmp_opts *o, cmp_series *sv, int n, pd **mem)
 {
@@ -470,7 +481,7 @@ draw(const cmp_opts *o, pd *mem, const char *name, const cmp_series *sv,
     const char *names[CMP_MAX_SERIES];
     char title[512], out[4096], err[1024] = "";
     struct timespec t0;
-    plot_in in = {.db = mem ? NULL : o->db, .src = mem, .out = o->out,
+    plot_in in = {.db = recording(o) ? o->db : NULL, .src = mem, .out = o->out,
                   .title = title, .runs = ids, .nruns = n, .names = names};
     int rc;
 

@@ -83,7 +83,8 @@ typedef struct pd_mem {
 
 struct pd {
     sqlite3 *db;                /* NULL: a memory pd */
-    pd_mem *mem;                /* its runs, mem[i] of id i + 1 */
+    pd_mem *mem;                /* its runs, in the order kept; mem[i]
+                                   of id i + 1 unless pd_feed_keep_as */
     size_t nmem, capmem;
     int feeding;                /* a pd_feed is open (one at a time) */
     int kept_ok;                /* kept is run kept_run's summary */
@@ -221,8 +222,10 @@ pd_latest_run(pd *p, int64_t *run_id, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
 
     if (!p->db) {
-        *run_id = (int64_t)p->nmem;
-        return p->nmem ? 0 : pd_msg(p, PD_EINPUT, err, errlen, "no runs");
+        if (!p->nmem)
+            return pd_msg(p, PD_EINPUT, err, errlen, "no runs");
+        *run_id = p->mem[p->nmem - 1].run.run_id;
+        return 0;
     }
     if (sqlite3_prepare_v2(p->db, "SELECT max(run_id) FROM runs", -1, &st,
                            NULL) != SQLITE_OK ||
@@ -1285,8 +1288,13 @@ pd_mem_find(pd *p, int64_t run_id, char *err, size_t errlen)
 {
     char msg[64];
 
-    if (run_id >= 1 && (uint64_t)run_id <= p->nmem)
+    /* ids are 1, 2, ... unless pd_feed_keep_as gave others */
+    if (run_id >= 1 && (uint64_t)run_id <= p->nmem &&
+        p->mem[run_id - 1].run.run_id == run_id)
         return &p->mem[run_id - 1];
+    for (size_t i = 0; i < p->nmem; i++)
+        if (p->mem[i].run.run_id == run_id)
+            return &p->mem[i];
     snprintf(msg, sizeof msg, "no run %lld", (long long)run_id);
     pd_msg(p, PD_EINPUT, err, errlen, msg);
     return NULL;
@@ -1461,6 +1469,12 @@ pd_feed_end(pd_feed *f, int64_t requests, int64_t events, const char *digest,
     }
     pd_feed_abort(f);
     return rc;
+}
+
+void
+pd_feed_keep_as(pd_feed *f, int64_t run_id)
+{
+    f->run.run_id = run_id;
 }
 
 void

@@ -159,8 +159,9 @@ typedef struct pd_feed pd_feed;
 /* Begins run *meta in p (a memory pd), which takes over what *meta owns
  * and clears it: its label, algorithm, workload and scenario texts, seed,
  * and providers (id, ord, name, algo, params; their rates are parsed
- * here). The run's id is the next one, from 1. Returns 0, or 3 (also
- * when another run is being fed, or p has a database). */
+ * here). The run's id is the next one, from 1, unless pd_feed_keep_as
+ * gives another. Returns 0, or 3 (also when another run is being fed, or
+ * p has a database). */
 int pd_feed_begin(pd *p, pd_run *meta, pd_feed **out, char *err,
                   size_t errlen);
 
@@ -176,6 +177,11 @@ int pd_feed_row(pd_feed *f, const sim_row *row, const char *client);
 int pd_feed_end(pd_feed *f, int64_t requests, int64_t events,
                 const char *digest, const char *workload_sha256,
                 double wall_ms, char *err, size_t errlen);
+
+/* Keeps the run under run_id instead: the id a database gave the same
+ * run, which compare records and draws from memory. The caller keeps ids
+ * unique; call before pd_feed_end. */
+void pd_feed_keep_as(pd_feed *f, int64_t run_id);
 
 /* Drops a run being fed, and frees f. */
 void pd_feed_abort(pd_feed *f);
