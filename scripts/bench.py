@@ -4,6 +4,9 @@
 
 Every timed figure is the median of RUNS runs (default 5), so a noisy
 machine moves it less; ratios are taken within this one run of the bench.
+Lines 2 and 5 are timed interleaved, round by round (the peer once, then
+ratesim three times), so that both meet the same minutes of a shared
+machine: line 2 is the median of 3 * RUNS runs, line 5 of RUNS.
   1. kernel: the event heap's hold model (10^4 pending events);
   2. end to end, --db none, on the reference workload: the SimPy peer's
      (tests/peers/simpy_token_bucket.py: one token bucket 1000/s burst 10,
@@ -189,14 +192,31 @@ def compare(wl, scn, record=True):
     return statistics.median(walls)
 
 
+def have_simpy():
+    return os.path.exists(DEBIAN_PY) and subprocess.run(
+        [DEBIAN_PY, "-c", "import simpy"], capture_output=True).returncode == 0
+
+
 def simpy_peer(n):
-    if not os.path.exists(DEBIAN_PY) or subprocess.run(
-            [DEBIAN_PY, "-c", "import simpy"], capture_output=True).returncode:
-        return None
+    """The peer's own loop time (sim_loop_s), one run."""
     out = subprocess.run([DEBIAN_PY, PEER, "--engine", "simpy3", "--n",
                           str(n)], capture_output=True, text=True,
                          check=True).stdout
     return float(re.search(r"sim_loop_s=([\d.]+)", out).group(1))
+
+
+def end_to_end(wl, scn):
+    """Lines 2 and 5, interleaved: (ratesim's median wall, its last
+    summary, the peer's median loop time or None)."""
+    walls, peers, simpy = [], [], have_simpy()
+    for _ in range(RUNS):
+        if simpy:
+            peers.append(simpy_peer(N))
+        for _ in range(3):
+            j, _ = ratesim(["run", "-w", wl, "-c", scn, "--db", "none"])
+            walls.append(j["wall_s"])
+    return (statistics.median(walls), j,
+            statistics.median(peers) if peers else None)
 
 
 def main():
@@ -209,7 +229,7 @@ def main():
         os.cpu_count(), RUNS))
     kernel()
     wl = peer_workload(N)
-    wall, j = median_run(["run", "-w", wl, "-c", scn, "--db", "none"])
+    wall, j, peer = end_to_end(wl, scn)
     line("2. run --db none, %.0e requests" % N, "%.3f s" % wall,
          "%.2f M req/s, %.2f M ev/s" % (N / wall / 1e6,
                                         j["events"] / wall / 1e6))
@@ -228,7 +248,6 @@ def main():
         _, rss = ratesim(["run", "-w", big_workload(n), "-c", scn, "--db",
                           "none"])
         line("4. peak RSS, %.0e requests" % n, "%.1f MiB" % rss)
-    peer = simpy_peer(N)
     if peer is None:
         line("5. SimPy 3 peer", "-", "python3-simpy3 not installed")
     else:
