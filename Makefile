@@ -6,7 +6,10 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -pthread -Wall -Wextra -Werror -MMD -MP -I.
+# -ffp-contract=off: a multiply and an add stay two roundings, on every
+# compiler and CPU (sim/fmath.c: the same bits on every machine).
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off -pthread \
+           -Wall -Wextra -Werror -MMD -MP -I.
 LDLIBS  += -lsqlite3 -linih -lxxhash -lcsv -lnettle -lm -pthread
 
 # SAN=1 builds everything with AddressSanitizer and UBSan into build/san/,
@@ -98,7 +101,8 @@ FUZZ_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,/tmp)
 FZ := build/libfuzzer
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
-FUZZ_CFLAGS := -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
+FUZZ_CFLAGS := -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -ffp-contract=off \
+               -Wall -Wextra \
                -Werror -MMD -MP -I. $(FUZZ_SAN)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/%.o) $(FZ)/fuzz/fuzz.o
 comma := ,

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "sim/engine_int.h"
+#include "sim/fmath.h"
 
 static const char *const outcome_names[] = {
     "ok", "failed", "rejected", "expired", "dropped",
@@ -754,7 +755,7 @@ normal(rng *r)
 {
     double u = 1.0 - rng_unit(r), v = rng_unit(r);
 
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+    return sqrt(-2.0 * fm_log(u)) * fm_cos2pi(v);
 }
 
 /* A draw from latency model l, in ns. */
@@ -769,7 +770,7 @@ eng_sample(const sim_latency *l, rng *g)
     case SIM_LAT_UNIFORM:
         return l->a + (sim_time)rng_below(g, (uint64_t)(l->b - l->a) + 1);
     case SIM_LAT_LOGNORMAL:
-        x = (double)l->a * exp(l->sigma * normal(g));
+        x = (double)l->a * fm_exp(l->sigma * normal(g));
         return x >= 9.2e18 ? SIM_NEVER : (sim_time)llround(x);
     default:
         return l->a;

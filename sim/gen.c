@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/fmath.h"
 #include "sim/rng.h"
 
 /* One stream per purpose (gen.h): their numbers are part of the output
@@ -192,14 +193,16 @@ gen_free(gen *g)
 static double
 exp_gap(gen *g)
 {
-    /* 1 - u is in (0, 1], so the log is finite. */
-    return -log1p(-rng_unit(&g->gaps)) * g->mean_gap;
+    /* 1 - u is in (0, 1], exact (u is a multiple of 2^-53), so the log is
+     * finite. */
+    return -fm_log(1.0 - rng_unit(&g->gaps)) * g->mean_gap;
 }
 
 static double
 pareto_gap(gen *g)
 {
-    return g->xm * pow(1.0 - rng_unit(&g->gaps), -1.0 / g->o.shape);
+    /* (1 - u)^(-1/shape) */
+    return g->xm * fm_exp(fm_log(1.0 - rng_unit(&g->gaps)) / -g->o.shape);
 }
 
 /* Advances the clock by a gap of gap_ns (rounded). Returns 0 when that
@@ -230,9 +233,8 @@ onoff_time(const gen_opts *o, sim_time tau)
 static int
 diurnal_keep(gen *g)
 {
-    const double two_pi = 6.283185307179586476925;
     double phase = (double)(g->clock % g->o.period) / (double)g->o.period;
-    double p = (1.0 - g->o.depth * cos(two_pi * phase)) / (1.0 + g->o.depth);
+    double p = (1.0 - g->o.depth * fm_cos2pi(phase)) / (1.0 + g->o.depth);
 
     return rng_unit(&g->thin) < p;
 }

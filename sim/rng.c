@@ -8,6 +8,8 @@
 
 #include <math.h>
 
+#include "sim/fmath.h"
+
 static uint64_t
 splitmix64(uint64_t *x)
 {
@@ -97,7 +99,7 @@ int64_t
 rng_exp(rng *r, int64_t mean)
 {
     /* 1 - u is in (0, 1], so the log is finite. */
-    double x = -log(1.0 - rng_unit(r)) * (double)mean;
+    double x = -fm_log(1.0 - rng_unit(r)) * (double)mean;
 
     return x >= 9.2e18 ? INT64_MAX : (int64_t)llround(x);
 }
