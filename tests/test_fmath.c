@@ -9,8 +9,9 @@
  *     its zeros has no relative accuracy to speak of);
  *   - their bits: an FNV-1a hash of the results on a fixed set of 3 * 10^5
  *     arguments, stored below. Every conforming IEEE-754 machine must give
- *     it; a compiler that fused a multiply and an add, or a change to the
- *     formulas, would not. Such a change also changes the schedules of
+ *     it (gcc and clang do, with -ffp-contract=off); a compiler that fused
+ *     a multiply and an add (clang -march=native -ffp-contract=fast gives
+ *     another hash), or a change to the formulas, would not. Such a change also changes the schedules of
  *     runs with random latencies (their digests), so it must be made on
  *     purpose: update the hash here and say so.
  */
