@@ -518,8 +518,27 @@ def test_merge_refuses():
     r = run("merge", out, tmp("missing.db"))
     check("missing input", r.returncode == 2 and "missing.db: No such file"
           in r.stderr, r.stderr)
+    # merge checks outcomes once an input, not by the CHECK on every row
+    # copied: an outcome the CHECK would refuse is refused by name, on
+    # either path (the 11th input is staged).
+    lost = tmp("lost.db")
+    shutil.copy(good, lost)
+    con = sqlite3.connect(lost)
+    con.execute("PRAGMA ignore_check_constraints = ON")
+    con.execute("UPDATE dispatches SET outcome = 'lost' WHERE req_id = 3")
+    con.commit()
+    con.close()
+    for inputs in ([lost], [good] * 10 + [lost]):
+        r = run("merge", out, *inputs)
+        check("bad outcome refused (%d inputs)" % len(inputs),
+              r.returncode == 2 and 'lost.db: dispatches: outcome "lost" is'
+              ' not one of ok, failed, rejected, expired, dropped' in
+              r.stderr, r.stderr)
     check("refusals leave out alone", table_counts(out) == before,
           table_counts(out))
+    check("merged rows pass the CHECK", db_rows(
+        out, "PRAGMA integrity_check") == [("ok",)],
+        db_rows(out, "PRAGMA integrity_check"))
     r = run("merge", out)
     check("merge usage", r.returncode == 2 and "usage" in r.stderr, r.stderr)
     check("version stamped", db_rows(good, "PRAGMA user_version") == [(1,)],
