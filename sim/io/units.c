@@ -263,6 +263,41 @@ int_span(span s, int64_t lo, int64_t hi, int64_t *out)
 
 /* ------------------------------------------------------------ public API */
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The value of the 8 digits at p, or -1 when one is not a digit: all
+ * eight at once (bytes minus '0' are each below 10; then pairs, fours and
+ * the eight are summed by three multiplications). */
+static int64_t
+eight_digits(const char *p)
+{
+    uint64_t x, d;
+
+    memcpy(&x, p, 8);
+    d = x - 0x3030303030303030ULL;
+    /* a byte above '9' gets its high half set by the + 6, one below '0'
+     * by the subtraction */
+    if ((d | (d + 0x0606060606060606ULL)) & 0xF0F0F0F0F0F0F0F0ULL)
+        return -1;
+    d = d * 10 + (d >> 8);
+    d = ((d & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+         ((d >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+    return (int64_t)d;
+}
+#else
+static int64_t
+eight_digits(const char *p)
+{
+    int64_t v = 0;
+
+    for (int i = 0; i < 8; i++) {
+        if (!is_digit(p[i]))
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+#endif
+
 /* The common shape of a time in a workload, "DIGITS[.DIGITS]" with at most
  * nine digits on each side, read in one pass with no overflow to check
  * (under 10^9 s is under 10^18 ns). Returns 1 with *ns set, or 0 for
@@ -291,7 +326,16 @@ plain_seconds(const char *p, const char *end, int64_t *ns)
     }
     if (*p++ != '.')
         return 0;
-    for (start = p; p < end && is_digit(*p); p++)
+    start = p;
+    /* nine digits, most workloads' nanoseconds: eight at once */
+    if (end - p >= 8) {
+        int64_t v = eight_digits(p);
+        if (v >= 0) {
+            frac = (uint64_t)v;
+            p += 8;
+        }
+    }
+    for (; p < end && is_digit(*p); p++)
         frac = frac * 10 + (uint64_t)(*p - '0');
     k = p - start;
     if (p != end || k == 0 || k > 9)
