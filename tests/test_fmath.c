@@ -96,62 +96,86 @@ spread(rng *g, int lo, int hi)
     return ldexp(1 + rng_unit(g), e);
 }
 
+/* The arguments of each accuracy test: half as the draws use them, half
+ * over a wide range. */
+static double
+log_arg(rng *g, int i)
+{
+    return i % 2 ? 1.0 - rng_unit(g) : spread(g, -1074, 1023);
+}
+
+static double
+exp_arg(rng *g, int i)
+{
+    return i % 2 ? -745 + 1454 * rng_unit(g)
+                 : (rng_unit(g) - 0.5) * spread(g, -60, 3);
+}
+
+static double
+cos_arg(rng *g, int i)
+{
+    return i % 2 ? rng_unit(g) : (rng_unit(g) - 0.5) * 1e6;
+}
+
+/* The errors: in ulps for ln and e^x (a subnormal e^x has fewer bits to
+ * be accurate to, and is left out: -1), absolute for cos 2 pi t. */
+static double
+log_err(double x)
+{
+    return ulps(fm_log(x), logl((long double)x));
+}
+
+static double
+exp_err(double x)
+{
+    return fm_exp(x) < DBL_MIN ? -1 : ulps(fm_exp(x), expl((long double)x));
+}
+
+static double
+cos_err(double t)
+{
+    long double frac = (long double)t - floorl((long double)t);
+
+    return fabs((double)((long double)fm_cos2pi(t) - cosl(TWO_PI_L * frac)));
+}
+
+/* The worst error over 10^6 arguments from stream `seed`. */
+static double
+worst(const char *name, uint64_t seed, double (*arg)(rng *, int),
+      double (*err)(double))
+{
+    rng g;
+    double w = 0;
+
+    rng_seed(&g, seed, 0);
+    for (int i = 0; i < 1000000; i++) {
+        double d = err(arg(&g, i));
+        if (d > w)
+            w = d;
+    }
+    print_message("%s: worst %.3g\n", name, w);
+    return w;
+}
+
 static void
 test_log_accuracy(void **state)
 {
-    rng g;
-    double worst = 0;
-
     (void)state;
-    rng_seed(&g, 1, 0);
-    for (int i = 0; i < 1000000; i++) {
-        /* half as the draws use it, 1 - u, half anywhere */
-        double x = i % 2 ? 1.0 - rng_unit(&g) : spread(&g, -1074, 1023);
-        double d = ulps(fm_log(x), logl((long double)x));
-        if (d > worst)
-            worst = d;
-    }
-    print_message("fm_log: worst %.2f ulp\n", worst);
-    assert_true(worst <= 2);
+    assert_true(worst("fm_log, ulp", 1, log_arg, log_err) <= 2);
 }
 
 static void
 test_exp_accuracy(void **state)
 {
-    rng g;
-    double worst = 0;
-
     (void)state;
-    rng_seed(&g, 2, 0);
-    for (int i = 0; i < 1000000; i++) {
-        double x = i % 2 ? -745 + 1454 * rng_unit(&g)
-                         : (rng_unit(&g) - 0.5) * spread(&g, -60, 3);
-        double d = ulps(fm_exp(x), expl((long double)x));
-        if (fm_exp(x) >= DBL_MIN && d > worst)
-            worst = d;
-    }
-    print_message("fm_exp: worst %.2f ulp\n", worst);
-    assert_true(worst <= 2);
+    assert_true(worst("fm_exp, ulp", 2, exp_arg, exp_err) <= 2);
 }
 
 static void
 test_cos_accuracy(void **state)
 {
-    rng g;
-    double worst = 0;
-
     (void)state;
-    rng_seed(&g, 3, 0);
-    for (int i = 0; i < 1000000; i++) {
-        double t = i % 2 ? rng_unit(&g) : (rng_unit(&g) - 0.5) * 1e6;
-        long double frac = (long double)t - floorl((long double)t);
-        double d = fabs((double)((long double)fm_cos2pi(t) -
-                                 cosl(TWO_PI_L * frac)));
-        if (d > worst)
-            worst = d;
-    }
-    print_message("fm_cos2pi: worst %.3g\n", worst);
-    assert_true(worst <= 0x1p-52);
+    assert_true(worst("fm_cos2pi, absolute", 3, cos_arg, cos_err) <= 0x1p-52);
 }
 
 static uint64_t
